@@ -1,0 +1,3 @@
+from kea_tools.cli import main
+
+main()

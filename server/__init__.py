@@ -1,0 +1,1 @@
+"""kea_tools.server"""

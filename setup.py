@@ -1,4 +1,6 @@
 """keactl: a DHCP toolkit and server that speaks ISC Kea's languages."""
+import glob
+
 from setuptools import setup
 
 PACKAGES = [
@@ -48,7 +50,10 @@ setup(
         ],
     },
     entry_points={"console_scripts": ["keactl=kea_tools.cli:main"]},
-    data_files=[("share/man/man1", []), ("share/man/man8", [])],
+    data_files=[
+        ("share/man/man1", sorted(glob.glob("man/*.1"))),
+        ("share/man/man8", sorted(glob.glob("man/*.8"))),
+    ],
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: System :: Networking",

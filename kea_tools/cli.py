@@ -14,6 +14,12 @@ from kea_tools.errors import UserError
 # name -> "module:attribute" of a click command or group. One line per working
 # subcommand; nothing is listed before it works.
 SUBCOMMANDS = {
+    "decode": "kea_tools.codec.cli:decode",
+    "eval": "kea_tools.classify.cli:eval_command",
+    "migrate": "kea_tools.migrate.cli:migrate",
+    "perf": "kea_tools.sim.cli:perf",
+    "leases": "kea_tools.leases.cli:leases", "db": "kea_tools.leases.cli:db",
+    "serve": "kea_tools.server.cli:serve",
 }
 
 

@@ -34,12 +34,19 @@ def t_comment(t):
 
 
 def t_percent_directive(t):
-    r"(?m)^[ \t]*%[^;\n]*;?"
-    # keama's '%' directives are skipped by dhcpd; so are they here.
+    r"%[^;\n]*;?"
+    # A line starting with '%' (keama's directives) is skipped by dhcpd; elsewhere
+    # '%' is the modulo operator.
+    line_head = t.lexer.lexdata[t.lexer.line_start + 1:t.lexpos]
+    if line_head.strip():
+        t.lexer.lexpos = t.lexpos + 1
+        t.type = t.value = "%"
+        return t
+    return None
 
 
 def t_STRING(t):
-    r'"(?:[^"\\\n]|\\(?:.|\n))*"'
+    r'"(?:[^"\\]|\\(?:.|\n))*"'
     t.lexer.lineno += t.value.count("\n")
     t.value = unescape(t.value[1:-1], t)
     return t

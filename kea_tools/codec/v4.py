@@ -13,6 +13,8 @@ MAGIC_COOKIE = b"\x63\x82\x53\x63"
 HEADER = struct.Struct("!BBBBIHH4s4s4s4s16s64s128s")
 HEADER_LEN = HEADER.size  # 236
 OPTIONS_OFFSET = HEADER_LEN + 4
+SNAME_OFFSET = 44
+FILE_OFFSET = 108
 
 PAD, END = 0, 255
 OPT_MSG_TYPE = 53
@@ -44,8 +46,8 @@ def _ip(b):
 
 def _ipb(s):
     try:
-        return socket.inet_aton(s) if isinstance(s, str) else bytes(s)
-    except OSError:
+        return socket.inet_pton(socket.AF_INET, s) if isinstance(s, str) else bytes(s)
+    except (OSError, TypeError, ValueError):
         raise CodecError(f"invalid IPv4 address {s!r}") from None
 
 
@@ -104,9 +106,10 @@ class Packet4:
     # Bytes after the End option (clients pad to the BOOTP minimum of 300 bytes);
     # kept so that build(parse(b)) == b.
     padding: bytes = b""
-    # Codes that arrived in sname/file through option overload: build() leaves
-    # them out of the options field, because sname/file already carry them.
-    overloaded: frozenset = frozenset()
+    # Option overload layout of a parsed packet: code -> the part of its payload
+    # that sat in the options field (b"" if none). sname/file keep the rest, so
+    # build() writes only that part; options built from scratch leave it empty.
+    overloaded: dict = field(default_factory=dict)
 
     # --- convenience -------------------------------------------------------
     @property
@@ -151,38 +154,129 @@ class Packet4:
         overload, stop = _parse_area(buf, OPTIONS_OFFSET, len(buf), chunks, order, True)
         pkt.padding = buf[stop:]
         if overload:
-            main_codes = set(order)
-            base = 108  # offset of file in the header
+            main = {code: (len(parts), b"".join(parts)) for code, parts in chunks.items()}
+            # RFC 3396 section 7: options, then file, then sname are concatenated.
             if overload & 1:
-                _parse_area(buf, base, base + 128, chunks, order, False)
+                _parse_area(buf, FILE_OFFSET, FILE_OFFSET + 128, chunks, order, False)
             if overload & 2:
-                _parse_area(buf, 44, 44 + 64, chunks, order, False)
-            pkt.overloaded = frozenset(c for c in order if c not in main_codes)
+                _parse_area(buf, SNAME_OFFSET, SNAME_OFFSET + 64, chunks, order, False)
+            pkt.overloaded = {code: main.get(code, (0, b""))[1] for code in order
+                              if len(chunks[code]) > main.get(code, (0, b""))[0]}
         pkt.options = OptionList(Option(code, b"".join(chunks[code])) for code in order)
         return pkt
 
-    def build(self):
+    def build(self, max_size=None):
         """Encode: options longer than 255 bytes are split (RFC 3396); relay agent
-        information (82) goes last, End at the end."""
-        out = bytearray(HEADER.pack(
-            self.op, self.htype, self.hlen, self.hops, self.xid, self.secs, self.flags,
-            _ipb(self.ciaddr), _ipb(self.yiaddr), _ipb(self.siaddr), _ipb(self.giaddr),
-            bytes(self.chaddr).ljust(16, b"\0")[:16], bytes(self.sname).ljust(64, b"\0")[:64],
-            bytes(self.file).ljust(128, b"\0")[:128]))
-        out += MAGIC_COOKIE
-        rai = None
-        for opt in self.options:
-            if opt.code in self.overloaded:
-                continue
-            if opt.code == OPT_RAI:
-                rai = opt
-                continue
+        information (82) goes last, End at the end.
+
+        ``max_size`` is the largest DHCP message (UDP payload) the receiver takes:
+        a server passes option 57's value minus the 28 bytes of IP and UDP headers.
+        When the options do not fit, they spill into file and then sname (when
+        those are empty) and option 52 says so (RFC 2132 section 9.3); CodecError
+        if they still do not fit.
+        """
+        try:
+            out = bytearray(HEADER.pack(
+                self.op, self.htype, self.hlen, self.hops, self.xid, self.secs, self.flags,
+                _ipb(self.ciaddr), _ipb(self.yiaddr), _ipb(self.siaddr), _ipb(self.giaddr),
+                bytes(self.chaddr).ljust(16, b"\0")[:16], bytes(self.sname).ljust(64, b"\0")[:64],
+                bytes(self.file).ljust(128, b"\0")[:128]))
+            out += MAGIC_COOKIE
+            rai = []
+            overloaded = self.overloaded
+            for opt in self.options:
+                if opt.code == OPT_RAI:
+                    rai.append(opt)
+                elif opt.code in overloaded and opt.data.startswith(overloaded[opt.code]):
+                    if overloaded[opt.code]:
+                        _put(out, Option(opt.code, overloaded[opt.code]))
+                else:
+                    _put(out, opt)
+            for opt in rai:
+                _put(out, opt)
+            out.append(END)
+            if max_size is None or len(out) + len(self.padding) <= max_size:
+                out += self.padding
+                return bytes(out)
+            if len(out) <= max_size:
+                out += self.padding[:max_size - len(out)]
+                return bytes(out)
+            return self._build_overloaded(out[:OPTIONS_OFFSET], max_size)
+        except CodecError:
+            raise
+        except (struct.error, ValueError, OverflowError, TypeError) as err:
+            raise CodecError(f"cannot encode packet: {err}") from None
+
+    def _build_overloaded(self, out, max_size):
+        if self.overloaded or OPT_OVERLOAD in self.options:
+            raise CodecError("packet already uses option overload and does not fit "
+                             f"{max_size} bytes", OPT_OVERLOAD)
+        pinned = [o for o in self.options if o.code == OPT_MSG_TYPE]
+        tail = [o for o in self.options if o.code == OPT_RAI]
+        spill = [o for o in self.options if o.code not in (OPT_MSG_TYPE, OPT_RAI)]
+        for opt in pinned:
             _put(out, opt)
-        if rai is not None:
-            _put(out, rai)
+        overload_at = len(out)
+        out += bytes((OPT_OVERLOAD, 1, 0))
+        tail_bytes = bytearray()
+        for opt in tail:
+            _put(tail_bytes, opt)
+        main_room = max_size - len(out) - len(tail_bytes) - 1
+        if main_room < 0:
+            raise CodecError(f"required options do not fit {max_size} bytes")
+        # Areas in RFC 3396 concatenation order: options field, file, sname;
+        # file and sname keep one byte for their End option.
+        areas = [bytearray()]
+        rooms = [main_room]
+        fields = []
+        if not any(self.file):
+            areas.append(bytearray())
+            rooms.append(127)
+            fields.append((1, FILE_OFFSET, 128))
+        if not any(self.sname):
+            areas.append(bytearray())
+            rooms.append(63)
+            fields.append((2, SNAME_OFFSET, 64))
+        k = 0
+        for opt in spill:
+            for chunk in _chunks(opt):
+                code, data = chunk
+                while True:
+                    room = rooms[k] - len(areas[k])
+                    if 2 + len(data) <= room:
+                        areas[k] += bytes((code, len(data))) + data
+                        break
+                    # Split only what no fresh area could hold whole (RFC 3396).
+                    nxt = rooms[k + 1] if k + 1 < len(rooms) else 0
+                    if room >= 3 and (2 + len(data) > nxt):
+                        areas[k] += bytes((code, room - 2)) + data[:room - 2]
+                        data = data[room - 2:]
+                    k += 1
+                    if k == len(areas):
+                        raise CodecError(f"options do not fit {max_size} bytes even with "
+                                         "option overload")
+        used = 0
+        for (flag, offset, size), area in zip(fields, areas[1:]):
+            if area:
+                used |= flag
+                out[offset:offset + size] = (area + bytes((END,))).ljust(size, b"\0")
+        if not used:
+            del out[overload_at:overload_at + 3]
+        else:
+            out[overload_at + 2] = used
+        out += areas[0]
+        out += tail_bytes
         out.append(END)
-        out += self.padding
         return bytes(out)
+
+
+def _chunks(opt):
+    data = opt.data
+    if opt.code in (PAD, END):
+        return []  # padding is the areas' zero fill; End is written per area
+    if not data:
+        return [(opt.code, b"")]
+    return [(opt.code, data[i:i + 255]) for i in range(0, len(data), 255)]
 
 
 def _put(out, opt):

@@ -11,6 +11,10 @@ from kea_tools.codec.option import Option, OptionList
 
 OPT_RELAY_MSG = 9
 OPT_HDR = struct.Struct("!HH")
+# RFC 8415 section 7.6: a relay drops a RELAY-FORW whose hop-count has reached
+# this limit, so no valid chain is deeper. Parsing allows a margin above it.
+HOP_COUNT_LIMIT = 8
+MAX_PARSE_DEPTH = 32
 
 
 class MessageType6(IntEnum):
@@ -57,6 +61,8 @@ def build_options6(options):
     for opt in options:
         if len(opt.data) > 0xFFFF:
             raise CodecError("option longer than 65535 bytes", opt.code)
+        if not 0 <= opt.code <= 0xFFFF:
+            raise CodecError("option code out of range", opt.code)
         out += OPT_HDR.pack(opt.code, len(opt.data))
         out += opt.data
     return bytes(out)
@@ -73,6 +79,8 @@ class Packet6:
     def build(self):
         if not 0 <= self.transaction_id <= 0xFFFFFF:
             raise CodecError("transaction-id does not fit 24 bits")
+        if not 0 <= self.msg_type <= 255 or self.msg_type in RELAY_TYPES:
+            raise CodecError(f"invalid client/server msg-type {self.msg_type}")
         return (struct.pack("!I", (self.msg_type << 24) | self.transaction_id)
                 + build_options6(self.options))
 
@@ -90,7 +98,22 @@ class Relay6:
     options: OptionList = field(default_factory=OptionList)
     inner: "Packet6 | Relay6 | None" = None
 
+    @classmethod
+    def wrap(cls, inner, link_address="::", peer_address="::", options=(),
+             msg_type=MessageType6.RELAY_FORW):
+        """Encapsulate ``inner`` as a relay would (RFC 8415 section 19.1): hop-count
+        is 0 around a client message and one more than an inner relay's."""
+        hop_count = inner.hop_count + 1 if isinstance(inner, Relay6) else 0
+        if hop_count >= HOP_COUNT_LIMIT:
+            raise CodecError(f"hop-count {hop_count} reaches HOP_COUNT_LIMIT "
+                             f"({HOP_COUNT_LIMIT})")
+        return cls(msg_type, hop_count, link_address, peer_address, OptionList(options), inner)
+
     def build(self):
+        if self.msg_type not in RELAY_TYPES:
+            raise CodecError(f"msg-type {self.msg_type} is not a relay message")
+        if not 0 <= self.hop_count <= 255:
+            raise CodecError(f"hop-count {self.hop_count} does not fit a byte")
         opts = OptionList(self.options)
         if self.inner is not None:
             payload = self.inner.build()
@@ -128,19 +151,25 @@ def parse_packet6(buf, _depth=0):
         raise CodecError("empty DHCPv6 message", offset=0)
     msg_type = buf[0]
     if msg_type in RELAY_TYPES:
-        if _depth > 32:
-            raise CodecError("relay messages nested more than 32 deep", offset=0)
+        if _depth > MAX_PARSE_DEPTH:
+            raise CodecError(f"relay messages nested more than {MAX_PARSE_DEPTH} deep",
+                             offset=0)
         if len(buf) < 34:
             raise CodecError("relay message shorter than its 34-byte header", offset=len(buf))
         relay = Relay6(msg_type, buf[1], socket.inet_ntop(socket.AF_INET6, buf[2:18]),
                        socket.inet_ntop(socket.AF_INET6, buf[18:34]), parse_options6(buf, 34))
-        inner = relay.options.get(OPT_RELAY_MSG)
-        if inner is not None:
-            try:
-                relay.inner = parse_packet6(inner.data, _depth + 1)
-            except CodecError as err:
-                raise CodecError(f"in relay message: {err.message}", err.code,
-                                 None if err.offset is None else err.offset + 34) from None
+        start = 34
+        for opt in relay.options:
+            if opt.code == OPT_RELAY_MSG:
+                try:
+                    relay.inner = parse_packet6(opt.data, _depth + 1)
+                except CodecError as err:
+                    message = err.message if err.message.startswith("in relay message") \
+                        else f"in relay message: {err.message}"
+                    raise CodecError(message, err.code, None if err.offset is None
+                                     else err.offset + start + 4) from None
+                break
+            start += 4 + len(opt.data)
         return relay
     if len(buf) < 4:
         raise CodecError("message shorter than its 4-byte header", offset=len(buf))

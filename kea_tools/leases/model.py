@@ -133,6 +133,11 @@ def parse_hex(text):
     text = text.strip()
     if not text:
         return None
+    try:
+        # Fast path for two-digit octets (Kea's own form): fromhex skips spaces.
+        return bytes.fromhex(text.replace(":", " "))
+    except ValueError:
+        pass
     if ":" in text or " " in text:
         parts = text.replace(" ", ":").split(":")
         if any(not 1 <= len(p) <= 2 for p in parts):

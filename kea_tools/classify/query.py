@@ -1,0 +1,102 @@
+"""What an expression is evaluated against: one received packet and its metadata."""
+import socket
+from dataclasses import dataclass, field
+
+from kea_tools.codec.v4 import Packet4
+from kea_tools.codec.v6 import Relay6
+
+_ANY = {4: socket.inet_aton("0.0.0.0"), 6: bytes(16)}
+
+
+def _addr(text, universe):
+    if not text:
+        return _ANY[universe]
+    if isinstance(text, (bytes, bytearray)):
+        return bytes(text)
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    return socket.inet_pton(family, text)
+
+
+@dataclass(slots=True)
+class Query:
+    """A received packet as the classifier sees it; the server builds one per packet.
+
+    ``packet`` is a codec Packet4, Packet6 or Relay6 (a relayed v6 message: options
+    and pkt6 fields come from the client's innermost message, relay6[n] from the
+    envelopes, 0 being the one nearest the server, as in Kea). ``src``/``dst`` are
+    the packet's addresses (text or bytes; unset means 0.0.0.0 or ::), ``iface``
+    the receiving interface, ``length`` the value of pkt.len (None: computed the way
+    Kea's Pkt::len() does, from the parsed options). ``classes`` is the ordered set
+    of class names assigned so far (a dict used as an insertion-ordered set).
+    """
+
+    packet: object
+    iface: str = ""
+    src: object = ""
+    dst: object = ""
+    length: int | None = None
+    classes: dict = field(default_factory=dict)
+    # Set by the classifier once v4 option 43 counts as unpacked (after the first
+    # pass, as Kea's deferred unpacking does).
+    deferred_unpacked: bool = False
+    universe: int = field(init=False, default=4)
+    message: object = field(init=False, default=None)
+    relays: list = field(init=False, default_factory=list)
+    src_bytes: bytes = field(init=False, default=b"")
+    dst_bytes: bytes = field(init=False, default=b"")
+    _index: dict | None = field(init=False, default=None, repr=False)
+    _cache: dict = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        pkt = self.packet
+        if isinstance(pkt, Packet4):
+            self.universe = 4
+            self.message = pkt
+        else:
+            self.universe = 6
+            if isinstance(pkt, Relay6):
+                self.relays = pkt.relays()
+                self.message = pkt.innermost()
+                if self.message is None:
+                    raise ValueError("relayed DHCPv6 message without a Relay Message option")
+            else:
+                self.message = pkt
+        self.src_bytes = _addr(self.src, self.universe)
+        self.dst_bytes = _addr(self.dst, self.universe)
+
+    # --- classes ---------------------------------------------------------------
+    def add_class(self, name):
+        self.classes[name] = None
+
+    def in_class(self, name):
+        return name in self.classes
+
+    # --- options ---------------------------------------------------------------
+    def option(self, code):
+        """Payload of the first option ``code`` of the client's message, or None."""
+        index = self._index
+        if index is None:
+            index = {}
+            if self.message is not None:
+                for opt in self.message.options:
+                    index.setdefault(opt.code, opt.data)
+            self._index = index
+        return index.get(code)
+
+    def cached(self, key, compute):
+        """Per-packet memo for parsed option internals (sub-options, tuples)."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = compute()
+            return value
+
+    def kea_length(self):
+        """pkt.len: the given length, else Kea's Pkt::len() of the parsed packet
+        (v4: 236-byte header plus each option's code, length and payload; v6: the
+        whole message with its relay envelopes)."""
+        if self.length is not None:
+            return self.length
+        if self.universe == 4:
+            return 236 + sum(2 + len(o.data) for o in self.message.options)
+        return len(self.packet.build())

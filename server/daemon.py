@@ -1,0 +1,541 @@
+"""The DHCPv4 daemon behind ``keactl serve``: sockets, control channel, timers,
+signals and reconfiguration around :class:`~kea_tools.server.pipeline4.Pipeline4`.
+
+One thread and one selector: DHCP sockets are drained in bursts of up to
+:data:`BURST` datagrams, each burst is processed and its leases written in one
+back-end batch before any reply is sent (group commit). Timers run lease
+reclamation (expired-leases-processing) and memfile lease file cleanup.
+SIGHUP and ``config-reload`` re-read the file; ``config-set`` takes a new map.
+A configuration that fails any check (syntax, semantics, hooks, lease database,
+interfaces, control socket) is refused and the running one keeps serving; the
+lease table is kept across reconfigurations whenever the lease database is
+unchanged, so no lease is ever lost.
+"""
+import logging
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kea_tools.errors import UserError
+from kea_tools.leases import open_backend
+from kea_tools.leases.model import STATE_DECLINED, STATE_EXPIRED_RECLAIMED
+
+from kea_tools.server import control
+from kea_tools.server import hooks as H
+from kea_tools.server.configmap import build_model
+from kea_tools.server.hooks import HooksManager
+from kea_tools.server.interfaces import open_sockets, select_interfaces, system_interfaces
+from kea_tools.server.leasetable import LeaseTable
+from kea_tools.server.pipeline4 import Incoming, Pipeline4
+from kea_tools.server.stats import Statistics, subnet_stat
+
+log = logging.getLogger("kea-dhcp4.dhcp4")
+
+BURST = 64
+SEVERITIES = {"FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING,
+              "INFO": logging.INFO, "DEBUG": logging.DEBUG}
+LOG_FORMAT = "%(asctime)s %(levelname)-5s [%(name)s/%(process)d] %(message)s"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A configuration checked and with its resources opened, not yet in use."""
+
+    cfg: object
+    raw: dict
+    model: object
+    hooks: object
+    backend_spec: dict
+    backend: object
+    iface_specs: list
+    sockets: list
+    control_path: str | None
+    control_sock: object
+    addresses: dict
+
+
+def backend_spec(db, config_dir):
+    spec = {"type": db.type, "persist": db.persist, "lfc-interval": db.lfc_interval}
+    spec.update(db.params or {})
+    if db.name:
+        name = db.name
+        if db.type in ("memfile", "sqlite") and config_dir and not os.path.isabs(name):
+            name = os.path.join(config_dir, name)
+        spec["name"] = name
+    elif db.type == "memfile" and db.persist:
+        # Kea's default file; relative to the config so no root is needed.
+        spec["name"] = os.path.join(config_dir or ".", "kea-leases4.csv")
+    return spec
+
+
+def configure_logging(loggers, debug=False):
+    """Kea's ``loggers`` onto Python logging (severity, stdout/stderr/file)."""
+    root = logging.getLogger("kea-dhcp4")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.propagate = False
+    level = logging.INFO
+    outputs = [("stderr", None)]
+    for logger in loggers:
+        if logger.name.split(".")[0] != "kea-dhcp4":
+            continue
+        level = SEVERITIES.get(logger.severity.upper(), logging.INFO)
+        outputs = [(o.output, o) for o in logger.output_options] or outputs
+        break
+    if debug:
+        level = logging.DEBUG
+    for output, _opts in outputs:
+        if output == "stdout":
+            handler = logging.StreamHandler(sys.stdout)
+        elif output == "stderr":
+            handler = logging.StreamHandler(sys.stderr)
+        elif output.startswith("syslog"):
+            from logging.handlers import SysLogHandler
+            try:
+                handler = SysLogHandler(address="/dev/log")
+            except OSError:
+                handler = logging.StreamHandler(sys.stderr)
+        else:
+            Path(output).parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(output)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+class Daemon:
+    """A running DHCPv4 server for one configuration file."""
+
+    def __init__(self, config_path, *, port=67, client_port=0, debug=False, clock=time.time,
+                 interfaces=system_interfaces):
+        self.config_path = str(config_path)
+        self.port = port
+        self.client_port = client_port
+        self.debug = debug
+        self.clock = clock
+        self.list_interfaces = interfaces
+        self.stats = Statistics(clock=clock)
+        self.started = time.time()
+        self.configured_at = self.started
+        self.enabled = True
+        self.exit_code = None
+        self.cfg = None
+        self.raw = {}
+        self.model = None
+        self.hooks = HooksManager()
+        self.backend = None
+        self.backend_spec = None
+        self.leases = None
+        self.pipeline = None
+        self.iface_specs = []
+        self.sockets = []
+        self.iface_addresses = {}
+        self.control_path = None
+        self.control_sock = None
+        self.selector = selectors.DefaultSelector()
+        self.timers = {}
+        self._wake_r = self._wake_w = None
+        self._signals = []
+
+    # --- configuration -------------------------------------------------------------
+    def load_file(self, path):
+        from kea_tools.config import load_file
+        result = load_file(path)
+        if result.family != 4:
+            raise UserError(f"{path}: keactl serve runs Dhcp4; this file configures Dhcp6")
+        for warning in result.warnings:
+            log.warning("DHCP4_CONFIG_SYNTAX_WARNING %s", warning)
+        return result.config, result.raw, os.path.dirname(os.path.abspath(path))
+
+    def build_section(self, section):
+        from kea_tools.config import build
+        if not isinstance(section, dict) or "Dhcp4" not in section:
+            raise UserError("Missing mandatory Dhcp4 parameter")
+        cfg = build(section["Dhcp4"], 4, prefix=("Dhcp4",))
+        cfg.raw = {"Dhcp4": section["Dhcp4"]}
+        return cfg, cfg.raw, os.path.dirname(os.path.abspath(self.config_path))
+
+    def prepare(self, cfg, raw, config_dir, *, test_only=False):
+        """Check a configuration and open what it needs; nothing running changes."""
+        model = build_model(cfg)
+        hooks = HooksManager.from_config(cfg.hooks_libraries, config_dir)
+        opened = []
+        try:
+            spec = backend_spec(cfg.lease_database, config_dir)
+            backend = None
+            if spec != self.backend_spec and not test_only:
+                if spec["type"] == "memfile" and spec.get("persist", True) and spec.get("name"):
+                    # The quick start keeps its lease file in a folder of its own.
+                    os.makedirs(os.path.dirname(spec["name"]) or ".", exist_ok=True)
+                backend = open_backend(spec, 4)
+                opened.append(backend)
+            available = self.list_interfaces()
+            specs = select_interfaces(cfg.interfaces_config.interfaces, available)
+            sockets = []
+            if not test_only and _spec_key(specs) != _spec_key(self.iface_specs):
+                # SO_REUSEADDR lets the new sockets bind beside the old ones, so
+                # the running configuration keeps serving if this one fails.
+                sockets = open_sockets(specs, self.port)
+                opened.extend(sockets)
+            path = cfg.control_socket.socket_name if cfg.control_socket else None
+            if path and config_dir and not os.path.isabs(path):
+                path = os.path.join(config_dir, path)
+            control_sock = None
+            if path and path != self.control_path and not test_only:
+                control_sock = control.open_control_socket(path)
+                opened.append(control_sock)
+            if test_only:
+                hooks.unload()
+            return Prepared(cfg, raw, model, hooks, spec, backend, specs, sockets, path,
+                            control_sock, available)
+        except Exception:
+            hooks.unload()
+            for thing in opened:
+                thing.close()
+            raise
+
+    def apply(self, p):
+        """Switch to a prepared configuration."""
+        old_hooks = self.hooks
+        if p.backend is not None:
+            old_backend = self.backend
+            self.backend, self.backend_spec = p.backend, p.backend_spec
+            self.leases = LeaseTable(self.backend)
+            if old_backend is not None:
+                old_backend.close()
+        if p.sockets:
+            self._close_sockets(self.sockets)
+            self.sockets = p.sockets
+            self.iface_specs = p.iface_specs
+            for s in self.sockets:
+                self.selector.register(s, selectors.EVENT_READ, s)
+        if p.control_sock is not None:
+            self._close_control()
+            self.control_sock, self.control_path = p.control_sock, p.control_path
+            self.selector.register(self.control_sock, selectors.EVENT_READ, "control")
+        elif p.control_path is None and self.control_sock is not None:
+            self._close_control()
+        self.iface_addresses = p.addresses
+        old_ids = set(self.model.subnets_by_id) if self.model is not None else set()
+        self.cfg, self.raw, self.model, self.hooks = p.cfg, p.raw, p.model, p.hooks
+        for gone in old_ids - set(self.model.subnets_by_id):
+            self.stats.remove_matching(f"subnet[{gone}].")
+        self.stats.max_samples = p.cfg.statistic_default_sample_count or self.stats.max_samples
+        ours = {a for s in self.sockets for a in [s.address]} | {
+            a for spec in self.iface_specs for a in spec.addresses}
+        addresses = self.iface_addresses
+        self.pipeline = Pipeline4(
+            self.model, self.leases, self.stats, self.hooks, clock=self.clock,
+            server_addresses=lambda iface: addresses.get(iface, ()), our_addresses=ours,
+            client_port=self.client_port, arp_unicast=any(s.device_bound for s in self.sockets))
+        self.pipeline.init_stats()
+        for lease, why in self.pipeline.orphan_leases():
+            log.warning("DHCP4_LEASE_ORPHAN lease %s (subnet-id %d) is %s; kept",
+                        lease.address, lease.subnet_id, why)
+        if old_hooks is not self.hooks:
+            old_hooks.unload()
+        self.configured_at = time.time()
+        self._schedule_timers()
+        if self.hooks.has("dhcp4_srv_configured"):
+            self.hooks.call("dhcp4_srv_configured", {"json_config": p.raw,
+                                                     "server_config": p.cfg})
+        log.info("DHCP4_CONFIG_COMPLETE DHCPv4 server has completed configuration: "
+                 "%d subnet(s), %d lease(s)", len(self.model.subnets), len(self.leases))
+
+    def configure(self, cfg, raw, config_dir):
+        configure_logging(cfg.loggers, self.debug)
+        self.apply(self.prepare(cfg, raw, config_dir))
+
+    def reload(self):
+        """Re-read the configuration file; on error the running config stays."""
+        self.configure(*self.load_file(self.config_path))
+
+    def check_config(self, section):
+        cfg, raw, config_dir = self.build_section(section)
+        self.prepare(cfg, raw, config_dir, test_only=True)
+
+    def set_config(self, section):
+        self.configure(*self.build_section(section))
+
+    def config_raw(self):
+        return self.raw
+
+    def refresh_lease_stats(self):
+        self.pipeline.init_stats()
+
+    def request_shutdown(self, code=0):
+        self.exit_code = code
+
+    # --- lease reclamation -------------------------------------------------------
+    def reclaim(self, *, remove, limit):
+        """Reclaim expired leases (Kea 7.5): lease4_expire, then delete or mark
+        expired-reclaimed, and count them."""
+        now = int(self.clock())
+        limit = limit if limit is not None else float("inf")
+        st, hooks, table = self.stats, self.hooks, self.leases
+        count = 0
+        for lease in table.pop_expired(now, limit):
+            if hooks.has("lease4_expire"):
+                handle = hooks.call("lease4_expire", {"lease4": lease, "remove_lease": remove})
+                if handle.status == H.SKIP:
+                    continue
+            declined = lease.state == STATE_DECLINED
+            if declined and hooks.has("lease4_recover"):
+                if hooks.call("lease4_recover", {"lease4": lease}).status == H.SKIP:
+                    continue
+            if remove:
+                table.stage_delete(lease)
+            else:
+                table.stage_put(lease.copy(state=STATE_EXPIRED_RECLAIMED, hostname="",
+                                           fqdn_fwd=False, fqdn_rev=False))
+            sid = lease.subnet_id
+            if declined:
+                st.add("declined-addresses", -1)
+                st.add(subnet_stat(sid, "declined-addresses"), -1)
+                st.add("reclaimed-declined-addresses")
+                st.add(subnet_stat(sid, "reclaimed-declined-addresses"))
+            else:
+                st.add(subnet_stat(sid, "assigned-addresses"), -1)
+            st.add("reclaimed-leases")
+            st.add(subnet_stat(sid, "reclaimed-leases"))
+            count += 1
+        if count:
+            table.commit()
+            self.pipeline.engine.address_freed(None)
+            log.debug("ALLOC_ENGINE_V4_LEASES_RECLAMATION_COMPLETE reclaimed %d leases", count)
+        return count
+
+    def flush_reclaimed(self):
+        hold = self.model.expired.hold_reclaimed_time
+        victims = self.leases.reclaimed_older_than(int(self.clock()) - hold)
+        for lease in victims:
+            self.leases.stage_delete(lease)
+        if victims:
+            self.leases.commit()
+        return len(victims)
+
+    def _schedule_timers(self):
+        elp = self.model.expired
+        now = time.monotonic()
+        self.timers = {}
+        if elp.reclaim_timer_wait_time > 0:
+            self.timers["reclaim"] = [now + elp.reclaim_timer_wait_time,
+                                      elp.reclaim_timer_wait_time]
+        if elp.flush_reclaimed_timer_wait_time > 0:
+            self.timers["flush"] = [now + elp.flush_reclaimed_timer_wait_time,
+                                    elp.flush_reclaimed_timer_wait_time]
+        lfc = self.backend_spec.get("lfc-interval", 0) if self.backend_spec else 0
+        if lfc and hasattr(self.backend, "start_lfc"):
+            self.timers["lfc"] = [now + lfc, lfc]
+
+    def _run_timers(self):
+        now = time.monotonic()
+        for name, timer in self.timers.items():
+            if timer[0] <= now:
+                timer[0] = now + timer[1]
+                try:
+                    if name == "reclaim":
+                        elp = self.model.expired
+                        self.reclaim(remove=elp.flush_reclaimed_timer_wait_time == 0,
+                                     limit=elp.max_reclaim_leases or None)
+                    elif name == "flush":
+                        self.flush_reclaimed()
+                    elif name == "lfc":
+                        self.backend.start_lfc()
+                except Exception as err:
+                    log.error("timer %s failed: %s", name, err)
+
+    def _next_timer(self):
+        if not self.timers:
+            return 1.0
+        return max(0.0, min(min(t[0] for t in self.timers.values()) - time.monotonic(), 1.0))
+
+    # --- the loop ------------------------------------------------------------------
+    def start(self):
+        """Load and apply the configuration file; UserError if it cannot serve."""
+        cfg, raw, config_dir = self.load_file(self.config_path)
+        configure_logging(cfg.loggers, self.debug)
+        self.apply(self.prepare(cfg, raw, config_dir))
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, "signal")
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        log.info("DHCP4_STARTED keactl DHCPv4 server started on port %d", self.port)
+
+    def _on_signal(self, signum, frame):
+        self._signals.append(signum)
+
+    def _handle_signals(self):
+        try:
+            while self._wake_r.recv(512):
+                pass
+        except BlockingIOError:
+            pass
+        signals, self._signals = self._signals, []
+        for signum in signals:
+            if signum == signal.SIGHUP:
+                try:
+                    self.reload()
+                    log.info("DHCP4_DYNRECONF_SUCCESS configuration reloaded on SIGHUP")
+                except UserError as err:
+                    log.error("DHCP4_DYNRECONF_FAIL configuration refused, the previous one "
+                              "stays: %s", err)
+            else:
+                self.exit_code = 0
+
+    def serve(self):
+        """Run until shutdown; returns the exit code."""
+        conns = {}
+        by_local = {}
+        try:
+            while self.exit_code is None:
+                events = self.selector.select(self._next_timer())
+                batch = []
+                for key, _mask in events:
+                    what = key.data
+                    if what == "signal":
+                        self._handle_signals()
+                    elif what == "control":
+                        self._accept(conns)
+                    elif isinstance(what, control.ControlConnection):
+                        self._control_read(what, conns)
+                    else:
+                        what.receive(BURST - len(batch), batch, Incoming)
+                if batch:
+                    self._process(batch, by_local)
+                if self.timers:
+                    self._run_timers()
+                if conns:
+                    now = time.monotonic()
+                    for conn in [c for c in conns.values() if c.deadline < now]:
+                        self._drop_conn(conn, conns)
+        finally:
+            self.shutdown()
+        return self.exit_code
+
+    def _process(self, batch, by_local):
+        if not self.enabled:
+            self.stats.add("pkt4-receive-drop", len(batch))
+            return
+        outgoing = self.pipeline.process(batch)
+        if not outgoing:
+            return
+        if len(by_local) != len(self.sockets) or any(
+                by_local.get((s.iface, s.address)) is not s for s in self.sockets):
+            by_local.clear()
+            for s in self.sockets:
+                by_local[(s.iface, s.address)] = s
+                by_local.setdefault((s.iface, None), s)
+        for out in outgoing:
+            sock = by_local.get((out.iface, out.local_address)) or by_local.get((out.iface, None))
+            if sock is not None:
+                sock.send(out.data, out.destination, out.response.chaddr[:out.response.hlen])
+
+    def _accept(self, conns):
+        while True:
+            try:
+                sock, _ = self.control_sock.accept()
+            except (BlockingIOError, OSError):
+                return
+            conn = control.ControlConnection(sock)
+            conns[conn.fileno()] = conn
+            self.selector.register(conn, selectors.EVENT_READ, conn)
+
+    def _drop_conn(self, conn, conns):
+        try:
+            self.selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conns.pop(conn.fileno(), None)
+        conn.close()
+
+    def _control_read(self, conn, conns):
+        try:
+            request = conn.read()
+        except EOFError:
+            return self._drop_conn(conn, conns)
+        except ValueError as err:
+            response = control.answer(control.ERROR, f"invalid command: {err}")
+            self._unregister(conn, conns)
+            return conn.reply(response)
+        if request is None:
+            return None
+        self._unregister(conn, conns)
+        response = control.execute(self, request)
+        conn.reply(response)
+        return None
+
+    def _unregister(self, conn, conns):
+        try:
+            self.selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conns.pop(conn.fileno(), None)
+
+    def _close_sockets(self, sockets):
+        for s in sockets:
+            try:
+                self.selector.unregister(s)
+            except (KeyError, ValueError):
+                pass
+            s.close()
+
+    def _close_control(self):
+        if self.control_sock is None:
+            return
+        try:
+            self.selector.unregister(self.control_sock)
+        except (KeyError, ValueError):
+            pass
+        self.control_sock.close()
+        try:
+            os.unlink(self.control_path)
+        except OSError:
+            pass
+        self.control_sock = self.control_path = None
+
+    def shutdown(self):
+        """Close everything; pending lease writes are committed first."""
+        if self.leases is not None and self.leases.pending:
+            self.leases.commit()
+        self._close_sockets(self.sockets)
+        self.sockets = []
+        self._close_control()
+        self.hooks.unload()
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+        if self._wake_r is not None:
+            signal.set_wakeup_fd(-1)
+            self._wake_r.close()
+            self._wake_w.close()
+            self._wake_r = None
+        log.info("DHCP4_SHUTDOWN server shut down")
+
+
+def _spec_key(specs):
+    return sorted((s.name, tuple(s.addresses)) for s in specs)
+
+
+def run(config_path, *, port=None, client_port=None, debug=False):
+    """Serve ``config_path`` until SIGTERM/SIGINT or the shutdown command.
+
+    ``port`` / ``client_port`` are kea-dhcp4's ``-p`` / ``-P``. Returns the exit
+    code; raises UserError (one line for the CLI) if the server cannot start.
+    """
+    daemon = Daemon(config_path, port=port or 67, client_port=client_port or 0, debug=debug)
+    try:
+        daemon.start()
+    except UserError:
+        daemon.shutdown()
+        raise
+    return daemon.serve()

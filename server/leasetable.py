@@ -1,0 +1,195 @@
+"""The server's in-memory view of its leases, written through to a LeaseBackend.
+
+Allocation needs "who holds this address" and "which lease is this client's" at
+thousands of packets a second, whatever the back end; so the server keeps every
+lease in dicts keyed by address (an int), hardware address and client-id, and
+sends changes to the back end in one batch per burst of packets (group commit).
+
+A change is *staged*: memory sees it at once, so two requests in the same burst
+never get the same address, and a journal remembers the previous value. Then
+:meth:`commit` writes the journal in one ``backend.batch()``. A write the back
+end refuses (another server on the same database took the address first) undoes
+just that change; a storage failure undoes them all. The caller gets the set of
+tags (request numbers) whose changes did not reach storage, and must not send
+those replies.
+"""
+import heapq
+from dataclasses import dataclass
+
+from kea_tools.leases import BackendError, DuplicateLeaseError, LeaseError
+from kea_tools.leases.model import INFINITE_LFT, STATE_EXPIRED_RECLAIMED
+
+from kea_tools.server.model import int_to_ip, ip_to_int
+
+ADD, UPDATE, DELETE = "add", "update", "delete"
+CONFLICT, STORAGE = "conflict", "storage"
+
+
+@dataclass(slots=True)
+class Change:
+    kind: str
+    address: int
+    old: object
+    new: object
+    tag: int
+
+
+class LeaseTable:
+    """Leases by address/hwaddr/client-id over a back end, with staged writes."""
+
+    def __init__(self, backend, clock=None):
+        self.backend = backend
+        self.by_addr = {}
+        self.by_hw = {}
+        self.by_cid = {}
+        self._expiry = []
+        self._journal = []
+        for lease in backend.iter_leases():
+            self._index(ip_to_int(lease.address), lease)
+
+    def __len__(self):
+        return len(self.by_addr)
+
+    # --- indexes ------------------------------------------------------------
+    def _index(self, addr, lease):
+        self.by_addr[addr] = lease
+        if lease.hwaddr:
+            self.by_hw.setdefault(lease.hwaddr, set()).add(addr)
+        if lease.client_id:
+            self.by_cid.setdefault(lease.client_id, set()).add(addr)
+        if lease.valid_lft != INFINITE_LFT and lease.state != STATE_EXPIRED_RECLAIMED:
+            heapq.heappush(self._expiry, (lease.cltt + lease.valid_lft, addr))
+
+    def _unindex(self, addr, lease):
+        if self.by_addr.get(addr) is lease:
+            del self.by_addr[addr]
+        for index, key in ((self.by_hw, lease.hwaddr), (self.by_cid, lease.client_id)):
+            if key:
+                addrs = index.get(key)
+                if addrs is not None:
+                    addrs.discard(addr)
+                    if not addrs:
+                        del index[key]
+
+    def _replace(self, addr, old, new):
+        if old is not None:
+            self._unindex(addr, old)
+        if new is not None:
+            self._index(addr, new)
+
+    # --- reads ----------------------------------------------------------------
+    def get(self, addr):
+        return self.by_addr.get(addr)
+
+    def by_hwaddr(self, hwaddr):
+        return [self.by_addr[a] for a in self.by_hw.get(hwaddr, ())]
+
+    def by_client_id(self, client_id):
+        return [self.by_addr[a] for a in self.by_cid.get(client_id, ())]
+
+    def client_lease(self, client_id, hwaddr, subnet_ids):
+        """The client's lease in one of ``subnet_ids`` (Kea 7.1): by client-id
+        first, then by chaddr, where a chaddr lease with a different stored
+        client-id belongs to someone else."""
+        by_addr = self.by_addr
+        if client_id:
+            for a in self.by_cid.get(client_id, ()):
+                lease = by_addr[a]
+                if lease.subnet_id in subnet_ids:
+                    return lease
+        if hwaddr:
+            for a in self.by_hw.get(hwaddr, ()):
+                lease = by_addr[a]
+                if lease.subnet_id in subnet_ids and (
+                        not lease.client_id or not client_id or lease.client_id == client_id):
+                    return lease
+        return None
+
+    def pop_expired(self, now, limit):
+        """Up to ``limit`` leases whose expire < now and not yet reclaimed."""
+        out = []
+        heap = self._expiry
+        while heap and heap[0][0] < now and len(out) < limit:
+            expire, addr = heapq.heappop(heap)
+            lease = self.by_addr.get(addr)
+            if (lease is not None and lease.state != STATE_EXPIRED_RECLAIMED
+                    and lease.valid_lft != INFINITE_LFT
+                    and lease.cltt + lease.valid_lft == expire):
+                out.append(lease)
+        return out
+
+    def reclaimed_older_than(self, cutoff):
+        """Reclaimed leases whose expire is before ``cutoff`` (for the flush timer)."""
+        return [lease for lease in self.by_addr.values()
+                if lease.state == STATE_EXPIRED_RECLAIMED and lease.cltt + lease.valid_lft < cutoff]
+
+    # --- staged writes ----------------------------------------------------------
+    def stage_put(self, new, tag=0):
+        """Stage ``new`` at its address (an add if we hold none there, else an update)."""
+        addr = ip_to_int(new.address)
+        old = self.by_addr.get(addr)
+        self._journal.append(Change(ADD if old is None else UPDATE, addr, old, new, tag))
+        self._replace(addr, old, new)
+
+    def stage_delete(self, lease, tag=0):
+        addr = ip_to_int(lease.address)
+        old = self.by_addr.get(addr)
+        if old is None:
+            return
+        self._journal.append(Change(DELETE, addr, old, None, tag))
+        self._replace(addr, old, None)
+
+    @property
+    def pending(self):
+        return len(self._journal)
+
+    def commit(self):
+        """Write the staged changes in one back-end batch.
+
+        Returns {tag: reason} for the requests whose changes are not stored (and
+        were undone in memory); reason is CONFLICT (another writer holds the
+        address) or STORAGE (the back end failed).
+        """
+        journal, self._journal = self._journal, []
+        if not journal:
+            return {}
+        failed = {}
+        backend = self.backend
+        try:
+            with backend.batch():
+                for change in journal:
+                    if change.tag in failed:
+                        continue
+                    try:
+                        if change.kind == ADD:
+                            backend.add(change.new)
+                        elif change.kind == UPDATE:
+                            backend.put(change.new)
+                        else:
+                            backend.delete(change.old.address)
+                    except DuplicateLeaseError:
+                        failed[change.tag] = CONFLICT
+                        self._adopt_stored(change)
+                    except LeaseError:
+                        failed[change.tag] = CONFLICT
+        except (BackendError, OSError):
+            for change in reversed(journal):
+                self._replace(change.address, change.new, change.old)
+            return {change.tag: STORAGE for change in journal}
+        if failed:
+            for change in reversed(journal):
+                if change.tag in failed and self.by_addr.get(change.address) is change.new:
+                    self._replace(change.address, change.new, change.old)
+        return failed
+
+    def _adopt_stored(self, change):
+        """Another writer holds the address: believe the database from now on."""
+        stored = self.backend.get(int_to_ip(change.address))
+        if stored is not None:
+            change.old = stored
+
+    def rollback(self):
+        """Undo every staged change (nothing was written)."""
+        for change in reversed(self._journal):
+            self._replace(change.address, change.new, change.old)
+        self._journal = []

@@ -1,0 +1,815 @@
+"""The DHCPv4 request pipeline (RFC 2131 section 4.3, with Kea 2.2's choices).
+
+A burst of datagrams goes through three phases:
+
+1. each datagram runs the fixed steps over its :class:`Exchange` (parse,
+   hooks, accept checks, classify, select subnet, look up the host, the message
+   handler, which may stage lease changes in the LeaseTable);
+2. all staged lease changes are written in one back-end batch (group commit);
+3. only then are the replies built and handed back for sending, except those
+   whose lease did not reach storage: an ACK never leaves before its lease is
+   stored.
+
+Nothing here touches a socket or the wall clock: datagrams come in as
+:class:`Incoming`, replies go out as :class:`Outgoing`, and ``clock`` is
+injected, so unit tests run the whole pipeline in-process.
+"""
+import logging
+import struct
+import time
+from dataclasses import dataclass, field
+
+from kea_tools.codec.errors import CodecError
+from kea_tools.codec.option import Option, OptionList
+from kea_tools.codec.v4 import BOOTREPLY, BOOTREQUEST, Packet4
+from kea_tools.leases.model import INFINITE_LFT, STATE_DECLINED, STATE_EXPIRED_RECLAIMED
+
+from kea_tools.server import hooks as H
+from kea_tools.server.alloc import NAK as ALLOC_NAK
+from kea_tools.server.alloc import OK as ALLOC_OK
+from kea_tools.server.alloc import AllocRequest, AllocationEngine
+from kea_tools.server.leasetable import CONFLICT
+from kea_tools.server.model import int_to_ip, ip_to_int
+from kea_tools.server.reply import reply_destination
+from kea_tools.server.stats import GLOBAL_V4, SUBNET_V4, subnet_stat
+
+log = logging.getLogger("kea-dhcp4.packets")
+
+DISCOVER, OFFER, REQUEST, DECLINE, ACK, NAK, RELEASE, INFORM = 1, 2, 3, 4, 5, 6, 7, 8
+
+OPT_SUBNET_MASK, OPT_ROUTERS, OPT_DNS, OPT_HOSTNAME, OPT_DOMAIN = 1, 3, 6, 12, 15
+OPT_REQUESTED_IP, OPT_LEASE_TIME, OPT_MSG_TYPE, OPT_SERVER_ID, OPT_PRL = 50, 51, 53, 54, 55
+OPT_T1, OPT_T2, OPT_VENDOR_CLASS, OPT_CLIENT_ID = 58, 59, 60, 61
+OPT_RAI, OPT_SUBNET_SELECTION = 82, 118
+RAI_CIRCUIT_ID, RAI_LINK_SELECTION, RAI_SERVER_ID_OVERRIDE, RAI_RELAY_PORT = 1, 5, 11, 19
+
+# Kea sends these whenever they are configured, requested or not
+# (Dhcpv4Srv::appendBasicOptions).
+BASIC_OPTIONS = (OPT_ROUTERS, OPT_DNS, OPT_DOMAIN)
+# Options the server sets itself; configured values for them are not copied
+# blindly from option-data (server-id is, when configured: Kea allows that).
+SERVER_SET = frozenset({OPT_SUBNET_MASK, OPT_LEASE_TIME, OPT_MSG_TYPE, OPT_SERVER_ID,
+                        OPT_T1, OPT_T2, OPT_CLIENT_ID, OPT_RAI, 0, 255})
+
+RECEIVED_STAT = {
+    DISCOVER: "pkt4-discover-received", OFFER: "pkt4-offer-received",
+    REQUEST: "pkt4-request-received", DECLINE: "pkt4-decline-received",
+    ACK: "pkt4-ack-received", NAK: "pkt4-nak-received", RELEASE: "pkt4-release-received",
+    INFORM: "pkt4-inform-received",
+}
+SENT_STAT = {OFFER: "pkt4-offer-sent", ACK: "pkt4-ack-sent", NAK: "pkt4-nak-sent"}
+MSG_NAME = {DISCOVER: "DHCPDISCOVER", OFFER: "DHCPOFFER", REQUEST: "DHCPREQUEST",
+            DECLINE: "DHCPDECLINE", ACK: "DHCPACK", NAK: "DHCPNAK", RELEASE: "DHCPRELEASE",
+            INFORM: "DHCPINFORM"}
+
+_U32 = struct.Struct("!I")
+ZERO = "0.0.0.0"
+BROADCAST = "255.255.255.255"
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One received datagram and where it arrived."""
+
+    data: bytes
+    src_address: str
+    src_port: int
+    iface: str = ""
+    local_address: str = ""
+
+
+@dataclass(slots=True)
+class Outgoing:
+    data: bytes
+    destination: object
+    iface: str
+    local_address: str
+    response: Packet4 = None
+
+
+@dataclass(slots=True)
+class Exchange:
+    """The per-request context the steps read and fill in."""
+
+    tag: int
+    incoming: Incoming
+    query: Packet4 = None
+    msg_type: int = 0
+    hwaddr: bytes | None = None
+    client_id: bytes | None = None
+    rai: dict | None = None
+    classes: list = field(default_factory=list)
+    subnet: object = None
+    reservation: object = None
+    response: Packet4 = None
+    lease: object = None
+    pool: object = None
+    deleted: list = field(default_factory=list)
+    server_id: str = ZERO
+    drop: str = ""
+    committed_hook: bool = False
+    # The query's options by code (first occurrence), built once per packet.
+    opts: dict = None
+    ids: list = None
+
+
+def index_options(pkt):
+    """{code: payload} of a packet's options, the first of each code winning."""
+    out = {}
+    for opt in pkt.options:
+        if opt.code not in out:
+            out[opt.code] = opt.data
+    return out
+
+
+def parse_rai(data):
+    """RFC 3046 sub-options -> {code: bytes}; None if malformed."""
+    out, i, n = {}, 0, len(data)
+    while i < n:
+        if i + 2 > n:
+            return None
+        code, length = data[i], data[i + 1]
+        if i + 2 + length > n:
+            return None
+        out.setdefault(code, data[i + 2:i + 2 + length])
+        i += 2 + length
+    return out
+
+
+class Pipeline4:
+    """The DHCPv4 server's packet path over a model, a lease table, stats and hooks.
+
+    ``server_addresses(iface)`` lists the IPv4 addresses of an interface (for
+    server-id and subnet selection); ``our_addresses`` is the set of every address
+    a REQUEST's server identifier may name.
+    """
+
+    def __init__(self, model, leases, stats, hooks=None, *, clock=time.time,
+                 server_addresses=None, our_addresses=frozenset(), client_port=0,
+                 arp_unicast=False, authoritative=None):
+        self.model = model
+        self.leases = leases
+        self.stats = stats
+        self.hooks = hooks or H.HooksManager()
+        self.clock = clock
+        self.server_addresses = server_addresses or (lambda iface: ())
+        self.our_addresses = frozenset(our_addresses)
+        self.client_port = client_port
+        self.arp_unicast = arp_unicast
+        self.engine = AllocationEngine(model, leases, stats)
+        self.handlers = {DISCOVER: self.discover, REQUEST: self.request,
+                         DECLINE: self.decline, RELEASE: self.release, INFORM: self.inform}
+        self.debug = log.isEnabledFor(logging.DEBUG)
+
+    # --- configuration-time work -------------------------------------------------
+    def init_stats(self):
+        """Create Kea's statistics and set the per-subnet gauges from the leases."""
+        st = self.stats
+        st.init(GLOBAL_V4)
+        assigned, declined = {}, {}
+        for lease in self.leases.by_addr.values():
+            if lease.state == STATE_DECLINED:
+                declined[lease.subnet_id] = declined.get(lease.subnet_id, 0) + 1
+            elif lease.state != STATE_EXPIRED_RECLAIMED:
+                assigned[lease.subnet_id] = assigned.get(lease.subnet_id, 0) + 1
+        for subnet in self.model.subnets:
+            st.init(subnet_stat(subnet.id, name) for name in SUBNET_V4)
+            st.set(subnet_stat(subnet.id, "total-addresses"), subnet.total_addresses)
+            st.set(subnet_stat(subnet.id, "assigned-addresses"), assigned.get(subnet.id, 0))
+            st.set(subnet_stat(subnet.id, "declined-addresses"), declined.get(subnet.id, 0))
+        st.set("declined-addresses", sum(declined.values()))
+
+    def orphan_leases(self):
+        """Stored leases that lie outside every configured subnet or pool (kept,
+        reported: a new config never makes the server drop leases)."""
+        out = []
+        for addr, lease in self.leases.by_addr.items():
+            subnet = self.model.subnets_by_id.get(lease.subnet_id)
+            if subnet is None or addr not in subnet:
+                out.append((lease, "not in its subnet"))
+            elif subnet.pool_of(addr) is None and subnet.reservations.holders(addr) == ():
+                out.append((lease, "outside the subnet's pools"))
+        return out
+
+    # --- the burst ---------------------------------------------------------------
+    def process(self, batch):
+        """Handle a burst of Incoming datagrams; returns the Outgoing replies."""
+        now = int(self.clock())
+        exchanges = []
+        for tag, incoming in enumerate(batch):
+            ex = Exchange(tag, incoming)
+            try:
+                self.receive(ex, now)
+            except Exception as err:  # a bug on one packet must not stop the server
+                log.exception("DHCP4_PACKET_PROCESS_EXCEPTION exception processing packet: %s", err)
+                self.stats.add("pkt4-receive-drop")
+                ex.response = None
+                ex.drop = "processing-failed"
+            exchanges.append(ex)
+        failed = self.leases.commit()
+        out = []
+        for ex in exchanges:
+            if ex.response is None and not ex.committed_hook:
+                continue
+            if ex.tag in failed:
+                self.failed_commit(ex, failed[ex.tag])
+                if ex.response is None:
+                    continue
+            try:
+                sent = self.send(ex)
+            except Exception as err:
+                log.exception("DHCP4_PACKET_SEND_FAIL failed to build the response: %s", err)
+                continue
+            if sent is not None:
+                out.append(sent)
+        return out
+
+    def failed_commit(self, ex, reason):
+        """The lease of this exchange is not stored: never send its ACK."""
+        if reason == CONFLICT and ex.msg_type == REQUEST:
+            # Another server on the same database took the address first.
+            self.make_nak(ex, "address taken by another server")
+        else:
+            ex.response = None
+            self.stats.add("pkt4-receive-drop")
+            if self.debug:
+                log.debug("DHCP4_LEASE_STORE_FAIL %s: lease not stored (%s), reply dropped",
+                          self.label(ex), reason)
+
+    # --- phase 1: per-packet steps -------------------------------------------------
+    def receive(self, ex, now):
+        st = self.stats
+        st.add("pkt4-received")
+        data = ex.incoming.data
+        if self.hooks.has("buffer4_receive"):
+            handle = self.hooks.call("buffer4_receive", {"query4": data})
+            if handle.status == H.DROP:
+                return self.dropped(ex, "dropped by buffer4_receive")
+            data = handle.arguments["query4"]
+            if isinstance(data, Packet4):
+                ex.query = data  # SKIP: the callout parsed it
+        if ex.query is None:
+            try:
+                ex.query = Packet4.parse(data)
+            except CodecError as err:
+                st.add("pkt4-parse-failed")
+                return self.dropped(ex, f"malformed packet: {err}")
+        q = ex.query
+        ex.opts = index_options(q)
+        mt = q.msg_type
+        ex.msg_type = mt or 0
+        st.add(RECEIVED_STAT.get(mt, "pkt4-unknown-received"))
+        if not self.accept(ex):
+            return None
+        self.early_classify(ex)
+        if "DROP" in ex.classes:
+            return self.dropped(ex, "in class DROP")
+        if self.hooks.has("pkt4_receive"):
+            handle = self.hooks.call("pkt4_receive", {"query4": q})
+            if handle.status in (H.SKIP, H.DROP):
+                return self.dropped(ex, "dropped by pkt4_receive")
+            ex.opts = index_options(q)  # the callout may have changed options
+        ex.subnet = self.select_subnet(ex)
+        if self.hooks.has("subnet4_select"):
+            handle = self.hooks.call("subnet4_select", {
+                "query4": q, "subnet4": ex.subnet, "subnet4collection": self.model.subnets})
+            if handle.status == H.DROP:
+                return self.dropped(ex, "dropped by subnet4_select")
+            chosen = handle.arguments["subnet4"]
+            ex.subnet = None if handle.status == H.SKIP else (
+                chosen if chosen in self.model.subnets else ex.subnet)
+        self.host_classify(ex)
+        if "DROP" in ex.classes:
+            return self.dropped(ex, "in class DROP")
+        if self.debug:
+            log.debug("DHCP4_SUBNET_SELECTED %s: subnet %s, classes %s", self.label(ex),
+                      ex.subnet.prefix if ex.subnet else "none", " ".join(ex.classes))
+        return self.handlers[mt](ex, now)
+
+    def dropped(self, ex, reason):
+        self.stats.add("pkt4-receive-drop")
+        ex.drop = reason
+        ex.response = None
+        if self.debug:
+            log.debug("DHCP4_PACKET_DROP %s: %s", self.label(ex), reason)
+        return None
+
+    def label(self, ex):
+        q = ex.query
+        if q is None:
+            return f"from {ex.incoming.src_address}:{ex.incoming.src_port}"
+        mac = (ex.hwaddr or q.mac).hex(":")
+        return f"[hwtype={q.htype} {mac}], tid=0x{q.xid:x}, {MSG_NAME.get(ex.msg_type, ex.msg_type)}"
+
+    def accept(self, ex):
+        """Kea's accept(): request op, a known message type, an identity, and (for a
+        REQUEST) a server identifier naming us."""
+        q = ex.query
+        if q.op != BOOTREQUEST:
+            return self.dropped(ex, "not a BOOTREQUEST") is not None
+        if ex.msg_type not in self.handlers:
+            return self.dropped(ex, f"message type {ex.msg_type} is not served") is not None
+        ex.hwaddr = q.mac if 0 < q.hlen <= 16 else None
+        if ex.hwaddr is not None and not any(ex.hwaddr):
+            ex.hwaddr = None
+        cid = ex.opts.get(OPT_CLIENT_ID)
+        ex.client_id = cid or None
+        if ex.client_id is None and ex.hwaddr is None and ex.msg_type != INFORM:
+            return self.dropped(ex, "no client identifier and no hardware address") is not None
+        rai = ex.opts.get(OPT_RAI)
+        if rai is not None:
+            ex.rai = parse_rai(rai)
+        sid = ex.opts.get(OPT_SERVER_ID)
+        if sid is not None and ex.msg_type in (REQUEST, DECLINE, RELEASE, INFORM):
+            if len(sid) != 4 or not self.names_us(ex, sid):
+                return self.dropped(ex, "server identifier names another server") is not None
+        return True
+
+    def names_us(self, ex, sid):
+        address = int_to_ip(_U32.unpack(sid)[0])
+        if address in self.our_addresses or address == ex.incoming.local_address:
+            return True
+        if ex.rai and ex.rai.get(RAI_SERVER_ID_OVERRIDE) == sid:
+            return True
+        if address in self.server_addresses(ex.incoming.iface):
+            return True
+        # A server identifier configured as option-data anywhere names us too.
+        model = self.model
+        if OPT_SERVER_ID in model.options and model.options[OPT_SERVER_ID].data == sid:
+            return True
+        return any(OPT_SERVER_ID in s.options and s.options[OPT_SERVER_ID].data == sid
+                   for s in model.subnets)
+
+    # --- classification -----------------------------------------------------------
+    def early_classify(self, ex):
+        """ALL, VENDOR_CLASS_*, BOOTP-free Kea built-ins, then the classes whose
+        tests do not depend on KNOWN, in definition order."""
+        classes = ex.classes
+        classes.append("ALL")
+        vendor = ex.opts.get(OPT_VENDOR_CLASS)
+        if vendor:
+            classes.append("VENDOR_CLASS_" + vendor.decode("latin-1"))
+        for cls in self.model.classes:
+            if cls.test is None or cls.depends_on_known or cls.only_if_required:
+                continue
+            if self.evaluate(cls, ex):
+                classes.append(cls.name)
+
+    def host_classify(self, ex):
+        """Host lookup assigns KNOWN/UNKNOWN and the host's classes; then the
+        classes that depend on KNOWN are evaluated."""
+        if ex.subnet is not None:
+            ex.reservation = self.engine.reservation_for(ex.subnet, self.identifiers(ex))
+        classes = ex.classes
+        if ex.reservation is not None:
+            classes.append("KNOWN")
+            for name in ex.reservation.client_classes:
+                if name not in classes:
+                    classes.append(name)
+        else:
+            classes.append("UNKNOWN")
+        for cls in self.model.classes:
+            if cls.depends_on_known and not cls.only_if_required and cls.test is not None \
+                    and cls.name not in classes and self.evaluate(cls, ex):
+                classes.append(cls.name)
+
+    def required_classes(self, ex):
+        """require-client-classes of the shared network, subnet and pool."""
+        names = []
+        sub = ex.subnet
+        if sub is not None:
+            if sub.shared_network is not None:
+                names.extend(sub.shared_network.require_client_classes)
+            names.extend(sub.require_client_classes)
+        if ex.pool is not None:
+            names.extend(ex.pool.require_client_classes)
+        by_name = self.model.classes_by_name
+        for name in names:
+            cls = by_name.get(name)
+            if cls is not None and name not in ex.classes and (
+                    cls.test is None or self.evaluate(cls, ex)):
+                ex.classes.append(name)
+
+    def evaluate(self, cls, ex):
+        try:
+            return bool(cls.test(ex))
+        except Exception as err:  # Kea: an evaluation error means "not a member"
+            if self.debug:
+                log.debug("EVAL_RESULT class %s: evaluation failed: %s", cls.name, err)
+            return False
+
+    def identifiers(self, ex):
+        """The client's host identifiers in host-reservation-identifiers order."""
+        if ex.ids is not None:
+            return ex.ids
+        out = ex.ids = []
+        for kind in self.model.identifiers:
+            if kind == "hw-address" and ex.hwaddr:
+                out.append((kind, ex.hwaddr))
+            elif kind == "client-id" and ex.client_id:
+                out.append((kind, ex.client_id))
+            elif kind == "duid" and ex.client_id and len(ex.client_id) > 5 \
+                    and ex.client_id[0] == 255:
+                out.append((kind, ex.client_id[5:]))  # RFC 4361: type, IAID, DUID
+            elif kind == "circuit-id" and ex.rai and RAI_CIRCUIT_ID in ex.rai:
+                out.append((kind, ex.rai[RAI_CIRCUIT_ID]))
+        return out
+
+    # --- subnet selection ------------------------------------------------------------
+    def select_subnet(self, ex):
+        """Kea's CfgSubnets4::selectSubnet: relay ip-addresses, then the link
+        selection (82.5 / option 118), giaddr, ciaddr or the source of a unicast,
+        then the receiving interface (by name, then by its addresses)."""
+        q, inc, model = ex.query, ex.incoming, self.model
+        classes = ex.classes
+        select = None
+        if ex.rai and len(ex.rai.get(RAI_LINK_SELECTION, b"")) == 4:
+            select = ex.rai[RAI_LINK_SELECTION]
+        else:
+            opt118 = ex.opts.get(OPT_SUBNET_SELECTION)
+            if opt118 is not None and len(opt118) == 4:
+                select = opt118
+        giaddr = q.giaddr
+        if giaddr != ZERO and select is None:
+            for subnet in model.subnets:
+                relays = subnet.relay_addresses
+                net = subnet.shared_network
+                if (giaddr in relays or (net is not None and giaddr in net.relay_addresses)) \
+                        and self.engine.subnet_allowed(subnet, classes):
+                    return subnet
+        if select is not None:
+            address = _U32.unpack(select)[0]
+        elif giaddr != ZERO:
+            address = ip_to_int(giaddr)
+        elif q.ciaddr != ZERO:
+            address = ip_to_int(q.ciaddr)
+        elif inc.src_address not in (ZERO, "") and inc.local_address not in (BROADCAST, ""):
+            address = ip_to_int(inc.src_address)
+        else:
+            return self.subnet_by_interface(inc.iface, classes)
+        for subnet in model.subnets:
+            if address & subnet.mask == subnet.network and self.engine.subnet_allowed(subnet, classes):
+                return subnet
+        return None
+
+    def subnet_by_interface(self, iface, classes):
+        allowed = self.engine.subnet_allowed
+        for subnet in self.model.subnets:
+            name = subnet.interface or (subnet.shared_network.interface
+                                        if subnet.shared_network is not None else None)
+            if name is not None and name == iface and allowed(subnet, classes):
+                return subnet
+        for address in self.server_addresses(iface):
+            value = ip_to_int(address)
+            for subnet in self.model.subnets:
+                if value & subnet.mask == subnet.network and allowed(subnet, classes):
+                    return subnet
+        return None
+
+    # --- message handlers ----------------------------------------------------------------
+    def alloc_request(self, ex, now, fake, hint):
+        q = ex.query
+        sub = ex.subnet
+        lt = ex.opts.get(OPT_LEASE_TIME)
+        hostname = ""
+        if ex.reservation is not None and ex.reservation.hostname:
+            hostname = ex.reservation.hostname
+        else:
+            opt12 = ex.opts.get(OPT_HOSTNAME)
+            if opt12:
+                hostname = opt12.rstrip(b"\0").decode("latin-1")
+        return AllocRequest(
+            subnet=sub, hwaddr=ex.hwaddr,
+            client_id=ex.client_id if sub.match_client_id else None,
+            identifiers=self.identifiers(ex), classes=tuple(ex.classes), hint=hint, fake=fake,
+            requested_lifetime=_U32.unpack(lt)[0] if lt is not None and len(lt) == 4 else None,
+            hostname=hostname, now=now)
+
+    @staticmethod
+    def requested_address(ex):
+        data = ex.opts.get(OPT_REQUESTED_IP)
+        return _U32.unpack(data)[0] if data is not None and len(data) == 4 else 0
+
+    def discover(self, ex, now):
+        if ex.subnet is None:
+            return self.dropped(ex, "no subnet for the client")
+        req = self.alloc_request(ex, now, True, self.requested_address(ex))
+        result = self.engine.allocate(req)
+        if result.status != ALLOC_OK or not self.lease_select(ex, result, True):
+            return self.alloc_failed(ex, result, nak=False)
+        return self.make_lease_reply(ex, OFFER, result)
+
+    def request(self, ex, now):
+        q = ex.query
+        requested = self.requested_address(ex)
+        ciaddr = ip_to_int(q.ciaddr) if q.ciaddr != ZERO else 0
+        init_reboot = requested and not ciaddr and OPT_SERVER_ID not in ex.opts
+        if ex.subnet is None:
+            return self.make_nak(ex, "no subnet for the client")
+        if init_reboot:
+            sub = ex.subnet
+            ids = {s.id for s in sub.siblings()}
+            lease = self.leases.client_lease(
+                ex.client_id if sub.match_client_id else None, ex.hwaddr, ids)
+            known = lease is not None and lease.state != STATE_DECLINED
+            if not known and not sub.authoritative:
+                return self.dropped(ex, "INIT-REBOOT from an unknown client (not authoritative)")
+            if known and ip_to_int(lease.address) != requested:
+                return self.make_nak(ex, "INIT-REBOOT for an address the client does not hold")
+            if not known:
+                return self.make_nak(ex, "INIT-REBOOT from an unknown client (authoritative)")
+        req = self.alloc_request(ex, now, False, requested or ciaddr)
+        result = self.engine.allocate(req)
+        if result.status == ALLOC_OK and result.renewed and self.hooks.has("lease4_renew"):
+            handle = self.hooks.call("lease4_renew", {
+                "query4": q, "subnet4": result.subnet, "clientid": ex.client_id,
+                "hwaddr": ex.hwaddr, "lease4": result.lease})
+            if handle.status == H.SKIP:
+                result.lease = self.leases.by_addr.get(ip_to_int(result.lease.address)) \
+                    or result.lease
+            else:
+                result.lease = handle.arguments["lease4"]
+        elif result.status == ALLOC_OK and not self.lease_select(ex, result, False):
+            return self.make_nak(ex, "lease4_select declined the lease")
+        if result.status != ALLOC_OK:
+            return self.alloc_failed(ex, result, nak=True)
+        self.commit_lease(ex, result)
+        return self.make_lease_reply(ex, ACK, result)
+
+    def lease_select(self, ex, result, fake):
+        if not self.hooks.has("lease4_select"):
+            return True
+        handle = self.hooks.call("lease4_select", {
+            "query4": ex.query, "subnet4": result.subnet, "fake_allocation": fake,
+            "lease4": result.lease})
+        if handle.status in (H.SKIP, H.DROP):
+            return False
+        result.lease = handle.arguments["lease4"]
+        return True
+
+    def alloc_failed(self, ex, result, nak):
+        for name in result.fail_stats:
+            self.stats.add(name)
+            if ex.subnet is not None:
+                self.stats.add(subnet_stat(ex.subnet.id, name))
+        if result.fail_stats:
+            self.stats.add("v4-allocation-fail")
+            if ex.subnet is not None:
+                self.stats.add(subnet_stat(ex.subnet.id, "v4-allocation-fail"))
+        if nak or result.status == ALLOC_NAK:
+            return self.make_nak(ex, result.reason)
+        return self.dropped(ex, result.reason)
+
+    def commit_lease(self, ex, result):
+        """Stage the lease (new address first, then the client's old one goes) and
+        keep the statistics in step."""
+        st, table, tag = self.stats, self.leases, ex.tag
+        lease = result.lease
+        table.stage_put(lease, tag)
+        if result.reclaimed is not None:
+            self.account_reclaim(result.reclaimed)
+        if not result.renewed:
+            st.add("cumulative-assigned-addresses")
+            st.add(subnet_stat(lease.subnet_id, "cumulative-assigned-addresses"))
+            st.add(subnet_stat(lease.subnet_id, "assigned-addresses"))
+        if result.old_lease is not None:
+            old = result.old_lease
+            table.stage_delete(old, tag)
+            ex.deleted.append(old)
+            if old.state != STATE_EXPIRED_RECLAIMED:
+                st.add(subnet_stat(old.subnet_id, "assigned-addresses"), -1)
+            self.engine.address_freed(old.address)
+        ex.lease = lease
+        ex.committed_hook = True
+
+    def account_reclaim(self, old):
+        """Another client's expired lease is taken over: Kea reclaims it first."""
+        st = self.stats
+        if old.state == STATE_EXPIRED_RECLAIMED:
+            return
+        if old.state == STATE_DECLINED:
+            st.add("declined-addresses", -1)
+            st.add(subnet_stat(old.subnet_id, "declined-addresses"), -1)
+            st.add("reclaimed-declined-addresses")
+            st.add(subnet_stat(old.subnet_id, "reclaimed-declined-addresses"))
+        else:
+            st.add(subnet_stat(old.subnet_id, "assigned-addresses"), -1)
+        st.add("reclaimed-leases")
+        st.add(subnet_stat(old.subnet_id, "reclaimed-leases"))
+
+    def client_lease_at(self, ex, address):
+        lease = self.leases.by_addr.get(address)
+        if lease is None or lease.state == STATE_DECLINED:
+            return None
+        if ex.client_id and lease.client_id:
+            return lease if lease.client_id == ex.client_id else None
+        return lease if ex.hwaddr and lease.hwaddr == ex.hwaddr else None
+
+    def decline(self, ex, now):
+        address = self.requested_address(ex)
+        if not address:
+            return self.dropped(ex, "DECLINE without a requested address (option 50)")
+        lease = self.client_lease_at(ex, address)
+        if lease is None:
+            return self.dropped(ex, "DECLINE for a lease the client does not hold")
+        if self.hooks.has("lease4_decline"):
+            handle = self.hooks.call("lease4_decline", {"query4": ex.query, "lease4": lease})
+            if handle.status in (H.SKIP, H.DROP):
+                return self.dropped(ex, "lease4_decline kept the lease")
+        declined = lease.copy(hwaddr=None, client_id=None, hostname="", fqdn_fwd=False,
+                              fqdn_rev=False, state=STATE_DECLINED, cltt=now,
+                              valid_lft=self.model.decline_probation_period, user_context=None)
+        self.leases.stage_put(declined, ex.tag)
+        self.stats.add("declined-addresses")
+        self.stats.add(subnet_stat(lease.subnet_id, "declined-addresses"))
+        ex.lease = declined
+        ex.committed_hook = True
+        log.info("DHCP4_DECLINE_LEASE %s: address %s declined, probation %d s",
+                 self.label(ex), lease.address, self.model.decline_probation_period)
+        return None
+
+    def release(self, ex, now):
+        if ex.query.ciaddr == ZERO:
+            return self.dropped(ex, "RELEASE without ciaddr")
+        lease = self.client_lease_at(ex, ip_to_int(ex.query.ciaddr))
+        if lease is None:
+            return self.dropped(ex, "RELEASE for a lease the client does not hold")
+        if self.hooks.has("lease4_release"):
+            handle = self.hooks.call("lease4_release", {"query4": ex.query, "lease4": lease})
+            if handle.status in (H.SKIP, H.DROP):
+                return self.dropped(ex, "lease4_release kept the lease")
+        self.leases.stage_delete(lease, ex.tag)
+        if lease.state != STATE_EXPIRED_RECLAIMED:
+            self.stats.add(subnet_stat(lease.subnet_id, "assigned-addresses"), -1)
+        self.engine.address_freed(lease.address)
+        ex.deleted.append(lease)
+        ex.committed_hook = True
+        if self.debug:
+            log.debug("DHCP4_RELEASE %s: address %s released", self.label(ex), lease.address)
+        return None
+
+    def inform(self, ex, now):
+        q = ex.query
+        if q.ciaddr == ZERO and q.giaddr == ZERO and ex.incoming.src_address in (ZERO, ""):
+            return self.dropped(ex, "INFORM with no address to answer")
+        if ex.subnet is None:
+            return self.dropped(ex, "no subnet for the client")
+        resp = self.new_response(ex, ACK)
+        self.add_options(ex, resp, None)
+        ex.response = resp
+        return None
+
+    # --- replies ---------------------------------------------------------------
+    def new_response(self, ex, msg_type):
+        q = ex.query
+        resp = Packet4(op=BOOTREPLY, htype=q.htype, hlen=q.hlen, hops=q.hops, xid=q.xid,
+                       flags=q.flags, ciaddr=q.ciaddr, giaddr=q.giaddr, chaddr=q.chaddr,
+                       options=OptionList([Option(OPT_MSG_TYPE, bytes((msg_type,)))]))
+        return resp
+
+    def make_nak(self, ex, reason):
+        resp = self.new_response(ex, NAK)
+        resp.ciaddr = ZERO
+        sid = self.server_identifier(ex, None)
+        resp.options.append(Option(OPT_SERVER_ID, sid))
+        self.echo(ex, resp)
+        ex.response = resp
+        ex.lease = None
+        if self.debug:
+            log.debug("DHCP4_NAK %s: %s", self.label(ex), reason)
+        return None
+
+    def make_lease_reply(self, ex, msg_type, result):
+        ex.pool = result.pool
+        ex.subnet = result.subnet
+        ex.reservation = result.reservation or ex.reservation
+        self.required_classes(ex)
+        lease = result.lease
+        resp = self.new_response(ex, msg_type)
+        resp.yiaddr = lease.address
+        valid = lease.valid_lft
+        opts = resp.options
+        opts.append(Option(OPT_LEASE_TIME, _U32.pack(valid)))
+        t1, t2 = self.timers(ex.subnet, valid)
+        if t1 is not None:
+            opts.append(Option(OPT_T1, _U32.pack(t1)))
+        if t2 is not None:
+            opts.append(Option(OPT_T2, _U32.pack(t2)))
+        opts.append(Option(OPT_SUBNET_MASK, ex.subnet.mask_bytes))
+        self.add_options(ex, resp, lease)
+        boot = self.model.boot_fields(ex.subnet, tuple(ex.classes), ex.reservation)
+        if boot.next_server:
+            resp.siaddr = boot.next_server
+        if boot.server_hostname:
+            resp.sname = boot.server_hostname.encode()[:64]
+        if boot.boot_file_name:
+            resp.file = boot.boot_file_name.encode()[:128]
+        ex.response = resp
+        if self.debug:
+            log.debug("DHCP4_LEASE_%s %s: %s %s for %d s", "ADVERT" if msg_type == OFFER
+                      else "ALLOC", self.label(ex), MSG_NAME[msg_type], lease.address, valid)
+        return None
+
+    @staticmethod
+    def timers(subnet, valid):
+        """T1/T2 (Kea 7.8): explicit timers win; else calculate-tee-times."""
+        if valid == INFINITE_LFT:
+            return None, None
+        t1, t2 = subnet.renew_timer, subnet.rebind_timer
+        if t1 is None and t2 is None and subnet.calculate_tee_times:
+            t2 = round(subnet.t2_percent * valid)
+            t1 = round(subnet.t1_percent * valid)
+        if t2 is not None and not 0 < t2 < valid:
+            t2 = None
+        if t1 is not None and not (0 < t1 < (t2 if t2 is not None else valid)):
+            t1 = None
+        return t1, t2
+
+    def server_identifier(self, ex, options):
+        """Option 54: a configured server identifier, else the address the query
+        came in on (or the receiving interface's first address)."""
+        if options is not None and OPT_SERVER_ID in options:
+            return options[OPT_SERVER_ID].data
+        local = ex.incoming.local_address
+        if local in ("", ZERO, BROADCAST):
+            addrs = self.server_addresses(ex.incoming.iface)
+            local = addrs[0] if addrs else ZERO
+        return _U32.pack(ip_to_int(local))
+
+    def add_options(self, ex, resp, lease):
+        q = ex.query
+        merged = self.model.merged_options(ex.subnet, ex.pool, tuple(ex.classes), ex.reservation)
+        opts = resp.options
+        opts.append(Option(OPT_SERVER_ID, self.server_identifier(ex, merged)))
+        present = {o.code for o in opts}
+        prl = ex.opts.get(OPT_PRL) or b""
+        for code in prl:
+            if code in present or code in SERVER_SET:
+                continue
+            item = merged.get(code)
+            if item is not None and not item.never_send:
+                opts.append(Option(code, item.data))
+                present.add(code)
+        for code in BASIC_OPTIONS:
+            if code not in present:
+                item = merged.get(code)
+                if item is not None and not item.never_send:
+                    opts.append(Option(code, item.data))
+                    present.add(code)
+        for code, item in merged.items():
+            if item.always_send and code not in present and code not in SERVER_SET:
+                opts.append(Option(code, item.data))
+                present.add(code)
+        if lease is not None and lease.hostname and OPT_HOSTNAME not in present and (
+                OPT_HOSTNAME in ex.opts or OPT_HOSTNAME in prl):
+            opts.append(Option(OPT_HOSTNAME, lease.hostname.encode("latin-1", "replace")))
+        self.echo(ex, resp)
+
+    def echo(self, ex, resp):
+        """Client identifier (RFC 6842, echo-client-id) and relay agent
+        information (RFC 3046 section 2.2) go back as they came."""
+        q = ex.query
+        if self.model.echo_client_id and ex.client_id is not None:
+            resp.options.append(Option(OPT_CLIENT_ID, ex.client_id))
+        rai = ex.opts.get(OPT_RAI)
+        if rai is not None and q.giaddr != ZERO:
+            resp.options.append(Option(OPT_RAI, rai))
+
+    # --- phase 3: after the commit -------------------------------------------------
+    def send(self, ex):
+        q, resp, hooks = ex.query, ex.response, self.hooks
+        if ex.committed_hook and hooks.has("leases4_committed"):
+            handle = hooks.call("leases4_committed", {
+                "query4": q, "response4": resp,
+                "leases4": [ex.lease] if ex.lease is not None else [],
+                "deleted_leases4": list(ex.deleted)})
+            if handle.status == H.DROP:
+                return None
+        if resp is None:
+            return None
+        if hooks.has("pkt4_send"):
+            handle = hooks.call("pkt4_send", {"query4": q, "response4": resp,
+                                              "subnet4": ex.subnet})
+            if handle.status == H.DROP:
+                return None
+            resp = handle.arguments["response4"]
+        relay_port = 0
+        if ex.rai and RAI_RELAY_PORT in ex.rai and q.giaddr != ZERO:
+            relay_port = ex.incoming.src_port
+        dest = reply_destination(resp.msg_type, q.giaddr, q.ciaddr, resp.yiaddr, q.broadcast,
+                                 ex.incoming.src_address, relay_port=relay_port,
+                                 client_port=self.client_port, arp_unicast=self.arp_unicast)
+        if dest.set_broadcast_flag:
+            resp.flags |= 0x8000
+        data = resp.build()
+        if hooks.has("buffer4_send"):
+            handle = hooks.call("buffer4_send", {"response4": data})
+            if handle.status in (H.SKIP, H.DROP):
+                return None
+            data = handle.arguments["response4"]
+        st = self.stats
+        st.add("pkt4-sent")
+        sent = SENT_STAT.get(resp.msg_type)
+        if sent is not None:
+            st.add(sent)
+        return Outgoing(data, dest, ex.incoming.iface, ex.incoming.local_address, resp)

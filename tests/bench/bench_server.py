@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""keactl serve vs Kea 2.2 under real perfdhcp, in network namespaces.
+
+    python tests/bench/bench_server.py [--rates 2000,5000,9000] [--duration 30]
+                                       [--backend memfile|sqlite|postgresql] [--only keactl]
+
+For each offered rate both servers (same Kea config, memfile by default) are
+started in a server namespace and perfdhcp runs in a client namespace joined by
+a veth; the table shows DORA/s achieved and drops for each, and their ratio.
+Needs root, perfdhcp and kea-dhcp4 (Debian kea-dhcp4-server). Everything runs in
+namespaces this script creates and removes.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tabulate import tabulate  # noqa: E402
+
+from tests.e2e.netns import NetLab  # noqa: E402
+
+POOL = ("10.0.0.10", "10.0.255.250")
+
+
+def dhcp4_config(tmp, backend):
+    db = {"type": "memfile", "name": str(tmp / "leases4.csv"), "lfc-interval": 0}
+    if backend == "sqlite":
+        db = {"type": "sqlite", "name": str(tmp / "leases4.db")}
+    elif backend == "postgresql":
+        db = {"type": "postgresql", "name": os.environ.get("BENCH_PGDB", "keactl_bench"),
+              "host": "127.0.0.1", "user": "postgres"}
+    return {
+        "interfaces-config": {"interfaces": ["s0"], "dhcp-socket-type": "udp"},
+        "lease-database": db,
+        "valid-lifetime": 4000,
+        "subnet4": [{"id": 1, "subnet": "10.0.0.0/16", "pools": [{"pool": f"{POOL[0]} - {POOL[1]}"}],
+                     "option-data": [{"name": "routers", "data": "10.0.0.1"}]}],
+        "loggers": [{"name": "kea-dhcp4", "severity": "WARN",
+                     "output_options": [{"output": str(tmp / "server.log")}]}],
+    }
+
+
+def start(lab, ns, which, tmp, backend):
+    tmp.mkdir(parents=True, exist_ok=True)
+    conf = dhcp4_config(tmp, backend)
+    path = tmp / "dhcp4.json"
+    path.write_text(json.dumps({"Dhcp4": conf}))
+    if which == "kea":
+        env = dict(os.environ, KEA_PIDFILE_DIR=str(tmp), KEA_LOCKFILE_DIR=str(tmp))
+        proc = ns.popen(["kea-dhcp4", "-c", str(path)], env=env, name="kea")
+    else:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        proc = ns.popen([sys.executable, "-m", "kea_tools.server", "-c", str(path)], env=env,
+                        name="keactl")
+    time.sleep(2.0 if which == "keactl" else 1.0)
+    if proc.poll() is not None:
+        raise SystemExit(f"{which} did not start: {proc.stderr()[-1500:]}")
+    return proc
+
+
+def perf(ns, rate, duration):
+    out = ns.run(["perfdhcp", "-4", "-r", str(rate), "-p", str(duration), "-R", "1000000",
+                  "-l", "10.0.0.2", "10.0.0.1"], check=False, timeout=duration + 60).stdout
+    sent = [int(x) for x in re.findall(r"sent packets: (\d+)", out)]
+    recv = [int(x) for x in re.findall(r"received packets: (\d+)", out)]
+    rate_m = re.search(r"Rate: ([\d.]+) 4-way", out)
+    achieved = float(rate_m.group(1)) if rate_m else 0.0
+    drops = 100.0 * (1 - (recv[1] / sent[0])) if sent and sent[0] else 100.0
+    return achieved, drops, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rates", default="2000,5000,9000")
+    ap.add_argument("--duration", type=int, default=30)
+    ap.add_argument("--backend", default="memfile", choices=("memfile", "sqlite", "postgresql"))
+    ap.add_argument("--only", choices=("keactl", "kea"))
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("needs root (network namespaces)")
+    rates = [int(r) for r in args.rates.split(",")]
+    servers = [args.only] if args.only else ["keactl", "kea"]
+    rows = []
+    with NetLab() as lab:
+        srv, cli = lab.namespace("srv"), lab.namespace("cli")
+        lab.veth(srv, "s0", cli, "c0")
+        srv.add_address("s0", "10.0.0.1/16")
+        cli.add_address("c0", "10.0.0.2/16")
+        for rate in rates:
+            row = [rate]
+            for which in servers:
+                tmp = lab.tmp / f"{which}-{rate}"
+                proc = start(lab, srv, which, tmp, args.backend)
+                achieved, drops, out = perf(cli, rate, args.duration)
+                proc.stop()
+                if args.verbose:
+                    print(out)
+                row += [f"{achieved:.0f}", f"{drops:.2f}%"]
+            if len(servers) == 2:
+                row.append(f"{float(row[1]) / max(float(row[3]), 1):.2f}")
+            rows.append(row)
+            print(f"rate {rate}: {row[1:]}", flush=True)
+    headers = ["offered DORA/s"]
+    for which in servers:
+        headers += [f"{which} DORA/s", f"{which} drops"]
+    if len(servers) == 2:
+        headers.append("keactl/kea")
+    print(f"\n{args.backend}, {args.duration} s per run, perfdhcp 2.2 in a namespace:\n")
+    print(tabulate(rows, headers, tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main()

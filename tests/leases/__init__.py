@@ -1,0 +1,1 @@
+"""Tests for kea_tools.leases: back ends, Kea interop, the `keactl leases` shell."""

@@ -1,0 +1,150 @@
+"""keactl perf against real Kea 2.2 (kea-dhcp4 / kea-dhcp6) in namespaces the tests
+create: relay mode on loopback, client mode (broadcast / multicast) over a veth.
+
+Servers are started from a table of targets that take the same Kea JSON, so a
+``keactl serve`` target is one more entry once the server exists.
+"""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_program
+from tests.e2e.netns import kea, two_hosts_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+MT = {"enable-multi-threading": True, "thread-pool-size": 2, "packet-queue-size": 256}
+
+
+# Per-lease INFO messages would cost Kea more than the traffic: keep those quiet;
+# kea() waits for DHCPx_STARTED, an INFO message of the main logger.
+def loggers(family):
+    return [{"name": f"kea-dhcp{family}", "severity": "INFO",
+             "output_options": [{"output": "stdout"}]},
+            {"name": f"kea-dhcp{family}.leases", "severity": "WARN",
+             "output_options": [{"output": "stdout"}]}]
+
+
+TARGETS = {"kea": kea}
+
+
+@pytest.fixture(params=sorted(TARGETS))
+def target(request):
+    return TARGETS[request.param]
+
+
+def perf(ns, *args, timeout=60):
+    proc = ns.run([sys.executable, ROOT / "bin" / "keactl", "perf", "--json", *args],
+                  check=False, timeout=timeout)
+    assert proc.returncode in (0, 3), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def assert_clean(report, *names, sent=None):
+    assert list(report["exchanges"]) == list(names)
+    for name in names:
+        ex = report["exchanges"][name]
+        if sent is not None and name == names[0]:
+            assert ex["sent"] == sent
+        assert ex["sent"] > 0
+        if ex["received"] is None:  # DHCPv4 RELEASE: no answer exists
+            assert ex["drops"] == 0
+            continue
+        assert (ex["received"], ex["drops"], ex["orphans"], ex["naks"], ex["rejected"],
+                ex["mismatched"], ex["non-unique"]) == (ex["sent"], 0, 0, 0, 0, 0, 0), (name, ex)
+
+
+def config4_loopback():
+    return {"interfaces-config": {"interfaces": ["lo/127.0.0.1"], "dhcp-socket-type": "udp"},
+            "multi-threading": MT, "valid-lifetime": 4000, "loggers": loggers(4),
+            "subnet4": [{"id": 1, "subnet": "10.0.0.0/8",
+                         "pools": [{"pool": "10.0.0.10 - 10.255.255.250"}],
+                         "relay": {"ip-addresses": ["127.0.0.2"]}}]}
+
+
+def config6_loopback():
+    return {"interfaces-config": {"interfaces": ["lo/2001:db8:1::1"]},
+            "multi-threading": MT, "preferred-lifetime": 3000, "valid-lifetime": 4000,
+            "loggers": loggers(6),
+            "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64",
+                         "pools": [{"pool": "2001:db8:1::1:0 - 2001:db8:1::ffff:ffff"}],
+                         "pd-pools": [{"prefix": "2001:db8:100::", "prefix-len": 40,
+                                       "delegated-len": 64}]}]}
+
+
+def test_v4_relay_on_loopback(netlab, target):
+    ns = netlab.namespace("perf4")
+    target(ns, 4, config4_loopback(), netlab.tmp)
+    code, report = perf(ns, "-l", "127.0.0.2", "-r", 1000, "-p", 2, "-R", 100000,
+                        "127.0.0.1")
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=2000)
+    assert report["completed"] == 2000 and 950 < report["rate"] < 1050
+    # Repeated clients get their own address back: no address is held twice.
+    code, report = perf(ns, "-l", "127.0.0.2", "-r", 500, "-n", 300, "-R", 50,
+                        "--identities", "faker", "-s", 9, "-f", 50, "-F", 20, "127.0.0.1")
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", "REQUEST-ACK (renewal)", "RELEASE")
+
+
+def test_v6_relay_on_loopback(netlab, target):
+    ns = netlab.namespace("perf6")
+    ns.add_address("lo", "2001:db8:1::1/64")
+    ns.add_address("lo", "2001:db8:1::2/64")
+    target(ns, 6, config6_loopback(), netlab.tmp)
+    code, report = perf(ns, "-6", "-l", "2001:db8:1::2", "-r", 1000, "-p", 1.5,
+                        "-R", 100000, "-e", "address-and-prefix", "-f", 100, "-F", 100,
+                        "2001:db8:1::1")
+    assert code == 0
+    assert_clean(report, "SOLICIT-ADVERTISE", "REQUEST-REPLY", "RENEW-REPLY",
+                 "RELEASE-REPLY", sent=1500)
+
+
+def test_v4_client_mode_broadcast_over_veth(netlab, target):
+    lab = two_hosts_topology(netlab)
+    target(lab.server, 4, {"interfaces-config": {"interfaces": ["s0"]}, "multi-threading": MT,
+                           "loggers": loggers(4), "valid-lifetime": 4000,
+                           "subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
+                                        "pools": [{"pool": "192.0.2.10 - 192.0.2.250"}]}]},
+           netlab.tmp)
+    code, report = perf(lab.client, "-l", "c0", "-r", 400, "-n", 200, "-R", 200,
+                        "--identities", "faker", "-s", 4)
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=200)
+
+
+def test_v6_client_mode_multicast_over_veth(netlab, target):
+    lab = two_hosts_topology(netlab)
+    lab.client.link_local("c0")
+    subnet = {"id": 1, "subnet": "2001:db8:1::/64", "interface": "s0", "rapid-commit": True,
+              "pools": [{"pool": "2001:db8:1::1:0 - 2001:db8:1::ffff:ffff"}],
+              "pd-pools": [{"prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 64}]}
+    target(lab.server, 6, {"interfaces-config": {"interfaces": ["s0"]}, "multi-threading": MT,
+                           "loggers": loggers(6), "preferred-lifetime": 3000,
+                           "valid-lifetime": 4000, "subnet6": [subnet]}, netlab.tmp)
+    code, report = perf(lab.client, "-6", "-l", "c0", "-r", 400, "-n", 200, "-R", 1000,
+                        "-e", "address-and-prefix")
+    assert code == 0
+    assert_clean(report, "SOLICIT-ADVERTISE", "REQUEST-REPLY", sent=200)
+    # Rapid Commit: Kea answers the Solicit with a Reply, the exchange ends there.
+    code, report = perf(lab.client, "-6", "-l", "c0", "-r", 400, "-n", 100, "-R", 1000,
+                        "-c", "-b", "mac=02:00:00:00:10:00")
+    assert code == 0
+    sa, rr = report["exchanges"]["SOLICIT-ADVERTISE"], report["exchanges"]["REQUEST-REPLY"]
+    assert (sa["sent"], sa["received"], rr["sent"], report["completed"]) == (100, 100, 0, 100)
+
+
+def test_perfdhcp_and_keactl_perf_agree(netlab):
+    require_program("perfdhcp")
+    ns = netlab.namespace("cmp4")
+    ns.add_address("lo", "127.0.0.2/8")  # perfdhcp binds only to configured addresses
+    kea(ns, 4, config4_loopback(), netlab.tmp)
+    proc = ns.run(["perfdhcp", "-4", "-l", "127.0.0.2", "-r", 500, "-p", 1, "-R", 100000,
+                   "-W", 500000, "127.0.0.1"], check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Rate: " in proc.stdout
+    code, report = perf(ns, "-l", "127.0.0.2", "-r", 500, "-p", 1, "-R", 100000,
+                        "-b", "mac=02:00:00:aa:00:00", "127.0.0.1")
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=500)

@@ -755,8 +755,12 @@ def code_range(space, universe):
     return 0, 255 if universe == 4 else 65535
 
 
-def _check_name(what, name):
-    if not isinstance(name, str) or not NAME_RE.match(name) or name.isdigit() \
+def _check_name(what, name, digits_only_ok=False):
+    """Kea's name rule: letters, digits, '-' and '_', not starting or ending with
+    '-' or '_'; option names may not be digits alone, space names may (vendor
+    spaces are often named by enterprise number, e.g. "339")."""
+    if not isinstance(name, str) or not NAME_RE.match(name) \
+            or (name.isdigit() and not digits_only_ok) \
             or name[0] in "-_" or name[-1] in "-_":
         raise DefinitionError(f"invalid {what} {name!r}")
 
@@ -773,7 +777,7 @@ def custom_def(entry, universe=None):
         if key not in entry:
             raise DefinitionError(f"option-def needs {key!r}")
     space = entry.get("space", {6: "dhcp6"}.get(universe, "dhcp4"))
-    _check_name("option space name", space)
+    _check_name("option space name", space, digits_only_ok=True)
     universe = universe or _universe_of_space(space)
     if universe is None:
         raise DefinitionError(f"say whether option space {space!r} is for DHCPv4 or DHCPv6")
@@ -795,7 +799,7 @@ def custom_def(entry, universe=None):
     records = tuple(t.strip() for t in rtext.split(",") if t.strip())
     encapsulate = entry.get("encapsulate", "")
     if encapsulate:
-        _check_name("encapsulated space name", encapsulate)
+        _check_name("encapsulated space name", encapsulate, digits_only_ok=True)
         if encapsulate == space:
             raise DefinitionError("an option can't encapsulate its own space", code)
         if array:

@@ -7,7 +7,6 @@ with kea_tools.classify so a bad one fails ``serve -t`` as it fails Kea).
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
@@ -72,15 +71,10 @@ def option_def(item, family, path, error):
     if encapsulate and (not isinstance(encapsulate, str) or not valid_space(encapsulate)):
         raise error(f"invalid encapsulated option space name '{encapsulate}'",
                     path + ("encapsulate",))
-    # The codec refuses all-digit space names, which Kea accepts: validate the
-    # rest of the definition under stand-in names, then put the real ones back.
-    real = {k: item[k] for k in ("space", "encapsulate")
-            if isinstance(item.get(k), str) and item[k].isdigit()}
     try:
-        defn = custom_def({**item, **{k: "space-" + v for k, v in real.items()}}, family)
+        return custom_def(item, family)
     except CodecError as err:
         raise error(err.message, path) from None
-    return dataclasses.replace(defn, **real) if real else defn
 
 
 def check_expression(text, path, error, family=4, defs=None, classes=None):

@@ -7,12 +7,15 @@ owner pid is part of the name) are removed the first time a lab is opened.
 
 Usage in a test::
 
-    from tests.e2e.netns import netlab, two_hosts  # noqa: F401  (pytest fixtures)
+    from tests.e2e.netns import dhclient, kea, netlab, read_records, two_hosts  # noqa: F401
 
-    def test_something(two_hosts):
-        srv, cli = two_hosts.server, two_hosts.client
-        kea = srv.popen(["kea-dhcp4", "-c", str(conf)])
-        lease = dhclient(cli, "c0", tmp=two_hosts.lab.tmp)
+    def test_something(two_hosts):          # s0 192.0.2.1/24 <-> c0 (no address)
+        kea(two_hosts.server, 4, {"interfaces-config": {"interfaces": ["s0"]}, ...},
+            two_hosts.lab.tmp)
+        proc, log = dhclient(two_hosts.client, "c0", two_hosts.lab.tmp)
+        assert read_records(log)[-1]["new_ip_address"] == ...
+
+(tests/e2e/conftest.py already provides the fixtures to tests in tests/e2e.)
 
 and from a script (tests/codec/golden/capture.py)::
 
@@ -532,19 +535,26 @@ def dhcpcd(ns, ifname, tmp, family=4, conf=DHCPCD_CONF, extra=(), timeout=30.0, 
     return proc, log
 
 
-def perfdhcp(ns, server, family=4, local=None, rate=1, period=1, clients=100, extra=(),
-             timeout=30.0):
-    """Run ``perfdhcp -r rate -p period`` to completion and return the
+def perfdhcp(ns, server, family=4, local=None, count=None, rate=1, period=1, clients=100,
+             extra=(), timeout=30.0):
+    """Run ``perfdhcp -r rate -p period -R clients`` to completion and return the
     CompletedProcess (exit 0 when every exchange was answered, 3 otherwise).
+
+    ``count=N`` means: N distinct clients (-R N), each completing at least one
+    full exchange (-r 2N -p 1 runs about 2N-1 exchanges over the N clients), so
+    the server ends up with exactly N leases.
 
     A test period rather than ``-n``: perfdhcp 2.2 ends its ``-W`` exit wait as
     soon as the counters it looks at balance, which races with the REQUEST it
-    sends on an OFFER (seen: Kea answered, perfdhcp counted a drop). With ``-p``
-    every exchange has finished long before the period ends. ``-r 1 -p 1`` gives
-    one full exchange, ``-r 4 -p 1`` three; ``clients`` distinct MACs/DUIDs (-R).
+    sends on an OFFER (seen with -n 2 -R 2: Kea answered both, perfdhcp counted a
+    drop and never sent the second REQUEST). With ``-p`` every exchange has
+    finished long before the period ends. ``-r 1 -p 1`` gives one full exchange,
+    ``-r 4 -p 1`` three.
     """
     require_root()
     require_program("perfdhcp")
+    if count is not None:
+        clients, rate, period = count, max(2 * count, 2), 1
     argv = ["perfdhcp", f"-{family}", "-r", rate, "-p", period, "-R", clients]
     if local:
         argv += ["-l", local]
@@ -591,6 +601,9 @@ def tshark_capture(ns, ifname, pcap, capture_filter=DHCP_CAPTURE_FILTER, timeout
     proc = ns.popen(["tshark", "-q", "-n", "-i", ifname, "-f", capture_filter, "-w", pcap],
                     name="tshark")
     proc.wait_for(lambda: "Capturing on" in proc.stderr(), timeout, "tshark to start capturing")
+    # dumpcap announces itself a moment before its filter is attached; packets
+    # sent in that moment were missed now and then.
+    time.sleep(0.5)
     return proc
 
 

@@ -49,7 +49,9 @@ def cli():
 def main(argv=None):
     """Entry point: run the CLI, turning user errors into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="keactl", standalone_mode=False)
+        # Without standalone mode click returns the code of ctx.exit(n) instead of
+        # raising it.
+        rc = cli.main(args=argv, prog_name="keactl", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -65,4 +67,4 @@ def main(argv=None):
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)

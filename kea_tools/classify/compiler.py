@@ -39,6 +39,10 @@ class Expression:
     def __call__(self, query):
         return self.evaluate(query)
 
+    def depends_on(self, names):
+        """Whether member() names any of ``names`` (e.g. {"KNOWN", "UNKNOWN"})."""
+        return any(m in names for m in self.members)
+
 
 def compile_expression(text, universe=4, kind="bool", option_defs=None, class_defined=None,
                        kea_2_2_only=False):
@@ -46,9 +50,9 @@ def compile_expression(text, universe=4, kind="bool", option_defs=None, class_de
 
     ``option_defs`` is an OptionDefs, a codec option-definition registry or a list
     of Kea ``option-def`` maps (names in option[...] resolve against it, here and
-    now); ``class_defined(name)`` decides
-    which member() names are allowed (default: any). ``kea_2_2_only`` refuses the
-    later additions lcase(), ucase() and match() as Kea 2.2 does.
+    now); ``class_defined(name)`` decides which member() names are allowed
+    (default: any). ``kea_2_2_only`` refuses the later additions lcase(), ucase()
+    and match() as Kea 2.2 does.
     """
     defs = OptionDefs.coerce(option_defs, universe)
     tree, ctx = grammar.parse(text, universe, kind, defs.code, class_defined,
@@ -251,9 +255,28 @@ class _Compiler:
             "iface": lambda q: q.iface.encode(),
             "src": lambda q: q.src_bytes,
             "dst": lambda q: q.dst_bytes,
-            "len": lambda q: _u32(q.kea_length()),
+            "len": self._length(),
         }
         return getters[field], False
+
+    def _length(self):
+        """pkt.len: Kea's Pkt::len(). For DHCPv4 that is the 236-byte header plus each
+        option as Kea re-packs it: a string option loses its trailing NULs."""
+        if self.universe == 6:
+            return lambda q: _u32(q.kea_length())
+        strings = frozenset(d.code for d in self.defs.registry.space("dhcp4", 4)
+                            if d.type == "string" and not d.array
+                            and (d.in_kea_2_2 or not d.standard))
+
+        def length4(q):
+            if q.length is not None:
+                return _u32(q.length)
+            total = 236
+            for opt in q.message.options:
+                data = opt.data.rstrip(b"\0") if opt.code in strings else opt.data
+                total += 2 + len(data)
+            return _u32(total)
+        return length4
 
     def op_pkt4(self, node, field):
         getters = {
@@ -313,15 +336,26 @@ class _Compiler:
         return (lambda data: data), (lambda data: option_text(defs, code, data, space))
 
     def op_option(self, node, code, repr_):
+        if (self.universe, code) == (4, 43) and repr_ == "text":
+            # Until Kea's deferred unpacking, option 43 is opaque bytes.
+            defs = self.defs
+
+            def text43(q):
+                data = q.option(43)
+                if data is None:
+                    return b""
+                return option_text(defs, 43, data, None, raw=not q.deferred_unpacked)
+            return text43, False
         return self._present(repr_, lambda q: q.option(code), self._renderers(code, None)), False
 
     def op_sub_option(self, node, code, sub, repr_):
-        lookup = self._suboption_lookup(code)
-        space = self.defs.space_of_suboptions(code)
-        # Vendor sub-options live in a space named after the packet's enterprise
-        # number; option[125].option[c].text renders them in the generic form.
         vendor = code == VENDOR_OPTION[self.universe]
-        renders = self._renderers(sub, "vendor" if vendor else space)
+        if vendor and sub != 0:
+            # option[125].option[c] reads the same sub-option as vendor[*].option[c].
+            return self.op_vendor(node, 0, repr_, sub)
+        lookup = self._suboption_lookup(code)
+        space = "vendor" if vendor else self.defs.space_of_suboptions(code)
+        renders = self._renderers(sub, space)
         return self._present(repr_, lambda q: lookup(q).get(sub), renders), False
 
     def op_relay4(self, node, sub, repr_):
@@ -385,7 +419,6 @@ class _Compiler:
                 return failure if parsed(q) is None else truth
             return vendor_exists, False
         defs = self.defs
-
 
         def vendor_option(q):
             info = parsed(q)

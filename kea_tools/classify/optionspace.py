@@ -215,6 +215,65 @@ def option_text(defs, code, data, space=None, raw=False):
     return _to_text(defs, code, data, space, 0, raw).encode("latin-1")
 
 
+def _fqdn4_text(defs, data, indent):
+    """Option4ClientFqdn::toText (RFC 4702): flags, then the name, wire format
+    when the E flag is set, ASCII otherwise."""
+    flags = data[0]
+    wire = bool(flags & 0x04)
+    name = data[3:]
+    if wire:
+        text, _ = _fqdn_text(name, 0)
+        full = name.endswith(b"\0")
+        text = text if full else text.rstrip(".")
+    else:
+        text = name.decode("latin-1")
+        full = text.endswith(".")
+    bits = ", ".join(f"{n}={int(bool(flags & m))}" for n, m in
+                     (("N", 0x08), ("E", 0x04), ("O", 0x02), ("S", 0x01)))
+    kind = "full" if full else "partial"
+    return (f"{' ' * indent}type=81 (CLIENT_FQDN), flags: ({bits}), "
+            f"domain-name='{text}' ({kind})")
+
+
+def _vendor_class_text(defs, data, indent, code):
+    """OptionVendorClass::toText (RFC 3925 section 3, RFC 8415 section 21.16)."""
+    parsed = vendor_class_tuples(defs.universe, data)
+    if parsed is None:
+        raise ValueError("bad vendor-class")
+    enterprise, tuples = parsed
+    out = [f"{' ' * indent}type={code}, len={len(data)},  enterprise id=0x{enterprise:x}"]
+    for i, item in enumerate(tuples):
+        if defs.universe == 4 and i:
+            out.append(f", enterprise id=0x{enterprise:x}")
+        out.append(f", data-len{i}={len(item)}, vendor-class-data{i}='{item.decode('latin-1')}'")
+    return "".join(out)
+
+
+def _vendor_text(defs, data, indent, code):
+    """OptionVendor::toText (RFC 3925 section 4, RFC 8415 section 21.17)."""
+    parsed = vendor_suboptions(defs.universe, data)
+    if parsed is None:
+        raise ValueError("bad vendor option")
+    enterprise, subs = parsed
+    width = 3 if defs.universe == 4 else 5
+    out = f"{' ' * indent}type={code:0{width}d}, len={len(data):0{width}d}: {enterprise} (uint32)"
+    if defs.universe == 4:
+        out += f" {data[4]} (uint8)"
+    if subs:
+        space = f"vendor-{enterprise}"
+        out += ",\noptions:" + "".join(
+            "\n" + _to_text(defs, c, subs[c], space, indent + 2) for c in sorted(subs))
+    return out
+
+
+# Options Kea decodes with a dedicated class, which has its own toText().
+SPECIAL_TEXT = {
+    (4, 81): lambda defs, data, indent, code: _fqdn4_text(defs, data, indent),
+    (4, 124): _vendor_class_text, (6, 16): _vendor_class_text,
+    (4, 125): _vendor_text, (6, 17): _vendor_text,
+}
+
+
 def _generic(header, data):
     return header + ": " + ":".join(f"{b:02x}" for b in data)
 
@@ -227,8 +286,12 @@ def _to_text(defs, code, data, space, indent, raw=False):
     header = f"{' ' * indent}type={code:0{width}d}, len={len(data):0{width}d}"
     kind = d.type if d is not None else "binary"
     try:
+        special = SPECIAL_TEXT.get((universe, code)) if space == TOP_SPACE[universe] else None
+        if special is not None and not raw:
+            return special(defs, data, indent, code)
         if kind == "string" and not d.array:
-            return f'{header}: "{data.rstrip(b"\0").decode("latin-1")}" (string)'
+            value = data.rstrip(b"\0").decode("latin-1")
+            return f'{header}: "{value}" (string)'
         if kind in _INT_FORMAT and kind != "boolean":
             size = FIXED_SIZE[kind]
             if d.array:

@@ -92,9 +92,9 @@ class Query:
             return value
 
     def kea_length(self):
-        """pkt.len: the given length, else Kea's Pkt::len() of the parsed packet
-        (v4: 236-byte header plus each option's code, length and payload; v6: the
-        whole message with its relay envelopes)."""
+        """pkt.len: the given length, else the length of the message as Kea's
+        Pkt::len() computes it (v6: the whole message with its relay envelopes; the
+        compiled pkt.len refines v4 with Kea's re-packing of string options)."""
         if self.length is not None:
             return self.length
         if self.universe == 4:

@@ -196,6 +196,7 @@ def test_member_checks_definitions_at_compile_time():
     expr = compile_expression("member('gold') or member('ALL') or member('gold')",
                               class_defined=defined)
     assert expr.members == ("gold", "ALL")
+    assert expr.depends_on({"gold"}) and not expr.depends_on({"KNOWN", "UNKNOWN"})
 
 
 # --- constant folding ----------------------------------------------------------------------

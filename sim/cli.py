@@ -221,7 +221,8 @@ def perf(server, as_json, **opts):
     sock, dest, relay_addr = open_socket(cfg)
     try:
         sock.setblocking(False)
-        sim = Simulator(cfg, sock, dest, relay_addr)
+        # With --json, stdout carries only the JSON object: -t lines go to stderr.
+        sim = Simulator(cfg, sock, dest, relay_addr, out=sys.stderr if as_json else None)
         stats = sim.run()
     finally:
         sock.close()

@@ -233,6 +233,7 @@ class Simulator:
         self.completed = 0
         self.last_completion = 0.0
         self.malformed = 0
+        self.drop_limit_hit = False
         self.xid = self.rng.randrange(1, 1 << 20) if cfg.seed is not None else 1
         # -o 1,... replaces every client's DUID: replies then carry that one.
         self.duid_override = dict(cfg.options).get(P.O6_CLIENTID) if cfg.family == 6 else None
@@ -531,7 +532,9 @@ class Simulator:
             return "Reached max requests limit."
         if len(n) > 1 and self.stopped_requests():
             return "Reached max requests limit."
-        return self._drop_limit_reached()
+        reason = self._drop_limit_reached()
+        self.drop_limit_hit = reason is not None
+        return reason
 
     def _outstanding(self):
         return len(self.pend1) + len(self.pend2) + len(self.pend_renew) + len(self.pend_release)
@@ -633,8 +636,8 @@ class Simulator:
                             sending = False
                             stop_at = now
                             wait = cfg.drop_time if cfg.exit_wait is None else cfg.exit_wait
-                            if "drops" in reason:
-                                wait = 0.0
+                            if self.drop_limit_hit:
+                                wait = 0.0  # aborting: the server is not keeping up
                             deadline = now + wait
                     if not sending and (now >= deadline or not self._outstanding()):
                         break
@@ -673,7 +676,7 @@ class Simulator:
         """perfdhcp's: 3 when -D's limit is reached (during the run or by the final
         drops); without -D, 3 when any exchange has drops at the end; else 0."""
         if self.cfg.max_drop:
-            if "drops" in stats.exit_reason:
+            if self.drop_limit_hit:
                 return EXIT_DROPS
             for i, (value, percent) in enumerate(self.cfg.max_drop[:2]):
                 if i < len(self.ex):

@@ -6,7 +6,7 @@ with the additions keactl makes: NAKs and mismatched replies are counted apart f
 drops, and requests that timed out after the drop time are counted as ``collected``.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tabulate import tabulate
 
@@ -93,7 +93,6 @@ class RunStats:
     # DISCOVER-OFFER with -i, or a Rapid Commit Reply); the rate counts these.
     completed: int = 0
     last_stage: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def rate(self):
@@ -108,7 +107,6 @@ class RunStats:
             "malformed": self.malformed,
             "exit-reason": self.exit_reason,
             "exchanges": {ex.name: ex.as_dict() for ex in self.exchanges},
-            **self.extra,
         }
 
     def report(self, tablefmt="simple"):

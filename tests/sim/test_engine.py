@@ -184,3 +184,11 @@ def test_faker_identities_on_the_wire():
         assert pkt.options.data(12)  # host name
         assert pkt.options.data(61) == b"\x01" + pkt.mac
     assert len({p.mac for p in discovers}) == 10
+
+
+def test_v6_client_id_given_with_o_is_what_replies_are_matched_on():
+    duid = bytes.fromhex("000300010200000000aa")
+    sim, stats, srv = run(family=6, options=((1, duid),), num_requests=(20,))
+    assert counters(stats)["REQUEST-REPLY"] == (20, 20, 0)
+    assert all(parse_packet6(p).innermost().options.get_all(1)[0].data == duid
+               for p in srv.received)

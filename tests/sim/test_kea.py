@@ -1,10 +1,13 @@
-"""keactl perf against real Kea 2.2 (kea-dhcp4 / kea-dhcp6) in namespaces the tests
-create: relay mode on loopback, client mode (broadcast / multicast) over a veth.
+"""keactl perf against real servers in namespaces the tests create: Kea 2.2
+(kea-dhcp4 / kea-dhcp6) and keactl's own server (``python -m kea_tools.server``).
+Relay mode on loopback and over a veth, client mode (broadcast / multicast) over a
+veth.
 
-Servers are started from a table of targets that take the same Kea JSON, so a
-``keactl serve`` target is one more entry once the server exists.
+Servers come from a table of targets that all take the same Kea JSON; a DHCPv6
+keactl server is one more entry in TARGETS[6] once it exists.
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,12 +29,35 @@ def loggers(family):
              "output_options": [{"output": "stdout"}]}]
 
 
-TARGETS = {"kea": kea}
+def keactl_serve(ns, family, config, tmp):
+    """keactl's own server (DHCPv4 so far), given the same Kea JSON as kea()."""
+    d = Path(tmp) / f"keactl-serve{family}"
+    d.mkdir(parents=True, exist_ok=True)
+    log = d / "server.log"
+    conf = dict(config, loggers=[{"name": f"kea-dhcp{family}", "severity": "INFO",
+                                  "output_options": [{"output": str(log)}]}])
+    conf.setdefault("lease-database", {"type": "memfile", "persist": False})
+    path = d / "keactl.json"
+    path.write_text(json.dumps({f"Dhcp{family}": conf}, indent=1))
+    proc = ns.popen([sys.executable, "-m", "kea_tools.server", "-c", path],
+                    env=dict(os.environ, PYTHONPATH=str(ROOT)), name="keactl-serve")
+    proc.wait_for(lambda: log.exists() and f"DHCP{family}_STARTED" in log.read_text(), 15,
+                  f"DHCP{family}_STARTED")
+    return proc
 
 
-@pytest.fixture(params=sorted(TARGETS))
-def target(request):
-    return TARGETS[request.param]
+# Servers by family; each takes (namespace, family, Kea JSON "DhcpN" dict, tmp dir).
+TARGETS = {4: {"kea": kea, "keactl-serve": keactl_serve}, 6: {"kea": kea}}
+
+
+@pytest.fixture(params=sorted(TARGETS[4]))
+def target4(request):
+    return TARGETS[4][request.param]
+
+
+@pytest.fixture(params=sorted(TARGETS[6]))
+def target6(request):
+    return TARGETS[6][request.param]
 
 
 def perf(ns, *args, timeout=60):
@@ -73,9 +99,10 @@ def config6_loopback():
                                        "delegated-len": 64}]}]}
 
 
-def test_v4_relay_on_loopback(netlab, target):
+def test_v4_relay_on_loopback(netlab):
+    # Kea only: it binds just lo/127.0.0.1:67, leaving 127.0.0.2:67 to us.
     ns = netlab.namespace("perf4")
-    target(ns, 4, config4_loopback(), netlab.tmp)
+    kea(ns, 4, config4_loopback(), netlab.tmp)
     code, report = perf(ns, "-l", "127.0.0.2", "-r", 1000, "-p", 2, "-R", 100000,
                         "127.0.0.1")
     assert code == 0
@@ -88,11 +115,11 @@ def test_v4_relay_on_loopback(netlab, target):
     assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", "REQUEST-ACK (renewal)", "RELEASE")
 
 
-def test_v6_relay_on_loopback(netlab, target):
+def test_v6_relay_on_loopback(netlab, target6):
     ns = netlab.namespace("perf6")
     ns.add_address("lo", "2001:db8:1::1/64")
     ns.add_address("lo", "2001:db8:1::2/64")
-    target(ns, 6, config6_loopback(), netlab.tmp)
+    target6(ns, 6, config6_loopback(), netlab.tmp)
     code, report = perf(ns, "-6", "-l", "2001:db8:1::2", "-r", 1000, "-p", 1.5,
                         "-R", 100000, "-e", "address-and-prefix", "-f", 100, "-F", 100,
                         "2001:db8:1::1")
@@ -101,9 +128,26 @@ def test_v6_relay_on_loopback(netlab, target):
                  "RELEASE-REPLY", sent=1500)
 
 
-def test_v4_client_mode_broadcast_over_veth(netlab, target):
+def test_v4_relay_over_veth(netlab, target4):
+    lab = two_hosts_topology(netlab, client_addresses=("192.0.2.2/24",))
+    target4(lab.server, 4, {"interfaces-config": {"interfaces": ["s0"]}, "valid-lifetime": 4000,
+                            "subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
+                                         "pools": [{"pool": "192.0.2.10 - 192.0.2.250"}]}]},
+            netlab.tmp)
+    code, report = perf(lab.client, "-l", "192.0.2.2", "-r", 500, "-n", 200, "-R", 200,
+                        "--identities", "faker", "-s", 2, "192.0.2.1")
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=200)
+    # The same 200 clients again: each gets its own address back, none is shared.
+    code, report = perf(lab.client, "-l", "192.0.2.2", "-r", 500, "-n", 200, "-R", 200,
+                        "--identities", "faker", "-s", 2, "192.0.2.1")
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=200)
+
+
+def test_v4_client_mode_broadcast_over_veth(netlab, target4):
     lab = two_hosts_topology(netlab)
-    target(lab.server, 4, {"interfaces-config": {"interfaces": ["s0"]}, "multi-threading": MT,
+    target4(lab.server, 4, {"interfaces-config": {"interfaces": ["s0"]}, "multi-threading": MT,
                            "loggers": loggers(4), "valid-lifetime": 4000,
                            "subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
                                         "pools": [{"pool": "192.0.2.10 - 192.0.2.250"}]}]},
@@ -114,13 +158,13 @@ def test_v4_client_mode_broadcast_over_veth(netlab, target):
     assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=200)
 
 
-def test_v6_client_mode_multicast_over_veth(netlab, target):
+def test_v6_client_mode_multicast_over_veth(netlab, target6):
     lab = two_hosts_topology(netlab)
     lab.client.link_local("c0")
     subnet = {"id": 1, "subnet": "2001:db8:1::/64", "interface": "s0", "rapid-commit": True,
               "pools": [{"pool": "2001:db8:1::1:0 - 2001:db8:1::ffff:ffff"}],
               "pd-pools": [{"prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 64}]}
-    target(lab.server, 6, {"interfaces-config": {"interfaces": ["s0"]}, "multi-threading": MT,
+    target6(lab.server, 6, {"interfaces-config": {"interfaces": ["s0"]}, "multi-threading": MT,
                            "loggers": loggers(6), "preferred-lifetime": 3000,
                            "valid-lifetime": 4000, "subnet6": [subnet]}, netlab.tmp)
     code, report = perf(lab.client, "-6", "-l", "c0", "-r", 400, "-n", 200, "-R", 1000,

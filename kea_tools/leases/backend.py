@@ -69,8 +69,7 @@ def check_lease(lease, family):
             raise LeaseError(f"{lease.address}: a lease needs a DUID")
         if lease.type == TYPE_PD and lease.state == STATE_DECLINED:
             raise LeaseError(f"{lease.address}: a prefix cannot be declined")
-        limit = 128
-        if not 0 < lease.prefix_len <= limit:
+        if not 0 < lease.prefix_len <= 128:
             raise LeaseError(f"{lease.address}: prefix length {lease.prefix_len} out of range")
         if lease.type == TYPE_NA and lease.prefix_len != 128:
             raise LeaseError(f"{lease.address}: an address lease has prefix length 128")

@@ -162,7 +162,8 @@ def select(backend, family, *, subnet=None, pool=None, state=None, hw_address=No
 
 # -- the group -------------------------------------------------------------------
 @click.group("leases", context_settings=CONTEXT, invoke_without_command=False)
-@click.option("-c", "--config", metavar="KEA.json", help="Use the lease-database of this Kea config.")
+@click.option("-c", "--config", metavar="KEA.json",
+              help="Use the lease-database of this Kea config.")
 @click.option("--db", "url", metavar="URL",
               help="memfile:/path.csv, sqlite:///path.db or postgresql://user@host/db.")
 @click.option("--socket", "socket_path", metavar="PATH",
@@ -411,7 +412,8 @@ def stats_cmd(fmt):
         total = subnets[sid].total(ltype) if sid in subnets else None
         row = {"subnet-id": sid, "total": total, "assigned": assigned, "declined": declined,
                "free": None if total is None else max(total - assigned - declined, 0),
-               "utilisation": None if not total else round(100.0 * (assigned + declined) / total, 2)}
+               "utilisation": None if not total
+               else round(100.0 * (assigned + declined) / total, 2)}
         if source.family == 6:
             row = {"subnet-id": sid, "type": TYPE_NAMES[ltype], **{k: v for k, v in row.items()
                                                                    if k != "subnet-id"}}

@@ -31,12 +31,22 @@ _ESCAPE_RE = re.compile(rb"&#x([0-9a-fA-F]{2})")
 _BOOL = {"1": True, "0": False}
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f]")
+
+
 def escape(text):
-    """Kea 2.2 CSV escaping of hostname / user_context."""
+    """CSV escaping of hostname / user_context.
+
+    Kea 2.2 escapes ``,`` and ``&``; keactl also escapes control characters (as
+    Kea 3.3 does), since a raw newline would split the row and every Kea reader
+    decodes any ``&#xHH``.
+    """
     if "&" in text:
         text = text.replace("&", "&#x26")
     if "," in text:
         text = text.replace(",", "&#x2c")
+    if not text.isprintable():
+        text = _CONTROL_RE.sub(lambda m: f"&#x{ord(m.group()):02x}", text)
     return text
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from kea_tools.leases.backend import (BackendError, DuplicateLeaseError, LeaseBackend,
-                                      LeaseError, LeaseNotFoundError)
+                                      LeaseError, LeaseNotFoundError, check_lease)
 from kea_tools.leases.csvfmt import FORMAT_ROW, HEADER, replay_file
 from kea_tools.leases.lfc import lfc_paths, pid_running
 from kea_tools.leases.model import addr_key, key_addr
@@ -271,6 +271,35 @@ class MemfileBackend(LeaseBackend):
         self._undo.append((address, old))
         self._pending.append(self._row(old, 0))
         return True
+
+    def add_many(self, leases, *, replace=False):
+        """Bulk add (all or nothing): rows are written first, memory changes after."""
+        if self._batch_depth:
+            return super().add_many(leases, replace=replace)
+        self._writable()
+        family = self.family
+        leases = [check_lease(lease, family) for lease in leases]
+        addresses = [lease.address for lease in leases]
+        if len(set(addresses)) != len(addresses):
+            seen = set()
+            dup = next(a for a in addresses if a in seen or seen.add(a))
+            raise DuplicateLeaseError(f"{dup}: listed twice")
+        if not replace:
+            dup = next((a for a in addresses if a in self._leases), None)
+            if dup is not None:
+                raise DuplicateLeaseError(f"{dup}: a lease for this address exists")
+        if self.persist and leases:
+            try:
+                self._fh.write("".join(map(self._row, leases)))
+                self._fh.flush()
+                if self.fsync:
+                    os.fsync(self._fh.fileno())
+            except (OSError, ValueError) as err:
+                raise BackendError(f"{self.path}: lease write failed: {err}") from None
+        store = self._store
+        for lease in leases:
+            store(lease)
+        return len(leases)
 
     def _wipe(self, subnet_id):
         doomed = [lease.address for lease in self.iter_leases(subnet_id)]

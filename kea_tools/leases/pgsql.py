@@ -15,7 +15,7 @@ import time
 
 from kea_tools.errors import UserError
 from kea_tools.leases.backend import (BackendError, DuplicateLeaseError, LeaseBackend,
-                                      LeaseError, LeaseNotFoundError, check_lease)
+                                      LeaseError, LeaseNotFoundError)
 from kea_tools.leases.csvfmt import kea_json, parse_user_context
 from kea_tools.leases.model import INFINITE_LFT, Lease4, Lease6
 from kea_tools.leases.pgsql_schema import DDL, SCHEMA_VERSION

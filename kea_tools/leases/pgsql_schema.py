@@ -8,7 +8,7 @@ must exist.  This DDL creates exactly those objects with Kea's table, column and
 index names, so Kea and keactl can share one database.  (Kea's full script also
 creates host-reservation and config-backend tables; keactl does not use them.)
 
-The statistics tables are kept by one trigger per lease table with Kea's rules:
+The statistics tables are kept by statement-level triggers with Kea's rules:
 lease4_stat / lease6_stat count states 0 (default) and 1 (declined) per subnet
 (and lease type); the *_stat_by_client_class tables count state-0 leases per
 class listed in user-context ``ISC.client-classes``.
@@ -125,89 +125,83 @@ CREATE FUNCTION keactl_lease_classes(ctx TEXT) RETURNS SETOF TEXT LANGUAGE sql I
     WHERE ctx IS NOT NULL AND ctx LIKE '%client-classes%'
 $$;
 
--- Add delta to one lease4_stat / lease6_stat / by-class counter (never below zero).
-CREATE FUNCTION keactl_bump4(sid BIGINT, st BIGINT, delta INT) RETURNS VOID LANGUAGE sql AS $$
+-- Statistics upkeep: statement-level triggers over the transition tables, so a
+-- bulk write touches each counter row once per statement rather than once per
+-- lease.  keactl_stat4/6 take the per-(subnet[, type], state) deltas.
+CREATE FUNCTION keactl_stat4(sid BIGINT, st BIGINT, delta BIGINT) RETURNS VOID
+LANGUAGE sql AS $$
     INSERT INTO lease4_stat AS s VALUES (sid, st, GREATEST(delta, 0))
     ON CONFLICT (subnet_id, state) DO UPDATE SET leases = GREATEST(s.leases + delta, 0)
 $$;
-CREATE FUNCTION keactl_bump6(sid BIGINT, lt SMALLINT, st BIGINT, delta INT) RETURNS VOID
+CREATE FUNCTION keactl_stat6(sid BIGINT, lt SMALLINT, st BIGINT, delta BIGINT) RETURNS VOID
 LANGUAGE sql AS $$
     INSERT INTO lease6_stat AS s VALUES (sid, lt, st, GREATEST(delta, 0))
     ON CONFLICT (subnet_id, lease_type, state) DO UPDATE SET leases = GREATEST(s.leases + delta, 0)
 $$;
-CREATE FUNCTION keactl_bump_class4(ctx TEXT, delta INT) RETURNS VOID LANGUAGE sql AS $$
-    INSERT INTO lease4_stat_by_client_class AS s
-        SELECT c, GREATEST(delta, 0) FROM keactl_lease_classes(ctx) AS c
+CREATE FUNCTION keactl_class4(cls TEXT, delta BIGINT) RETURNS VOID LANGUAGE sql AS $$
+    INSERT INTO lease4_stat_by_client_class AS s VALUES (cls, GREATEST(delta, 0))
     ON CONFLICT (client_class) DO UPDATE SET leases = GREATEST(s.leases + delta, 0)
 $$;
-CREATE FUNCTION keactl_bump_class6(ctx TEXT, lt SMALLINT, delta INT) RETURNS VOID
+CREATE FUNCTION keactl_class6(cls TEXT, lt SMALLINT, delta BIGINT) RETURNS VOID
 LANGUAGE sql AS $$
-    INSERT INTO lease6_stat_by_client_class AS s
-        SELECT c, lt, GREATEST(delta, 0) FROM keactl_lease_classes(ctx) AS c
+    INSERT INTO lease6_stat_by_client_class AS s VALUES (cls, lt, GREATEST(delta, 0))
     ON CONFLICT (client_class, lease_type) DO UPDATE SET leases = GREATEST(s.leases + delta, 0)
 $$;
 
+-- The rows a statement added (+1) and removed (-1), as SQL over the transition tables.
+CREATE FUNCTION keactl_changed_rows(op TEXT, cols TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE op
+        WHEN 'INSERT' THEN format('SELECT %s, 1 AS n FROM keactl_new', cols)
+        WHEN 'DELETE' THEN format('SELECT %s, -1 AS n FROM keactl_old', cols)
+        ELSE format('SELECT %s, 1 AS n FROM keactl_new UNION ALL '
+                    'SELECT %s, -1 AS n FROM keactl_old', cols, cols)
+    END
+$$;
+
 CREATE FUNCTION keactl_lease4_stat_trigger() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+DECLARE
+    changed TEXT := keactl_changed_rows(TG_OP, 'subnet_id, state, user_context');
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        IF TG_OP = 'DELETE' OR OLD.subnet_id IS DISTINCT FROM NEW.subnet_id
-                OR OLD.state IS DISTINCT FROM NEW.state
-                OR OLD.user_context IS DISTINCT FROM NEW.user_context THEN
-            IF OLD.state IN (0, 1) THEN
-                PERFORM keactl_bump4(OLD.subnet_id, OLD.state, -1);
-            END IF;
-            IF OLD.state = 0 THEN
-                PERFORM keactl_bump_class4(OLD.user_context, -1);
-            END IF;
-        ELSE
-            RETURN NULL;
-        END IF;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        IF NEW.state IN (0, 1) THEN
-            PERFORM keactl_bump4(NEW.subnet_id, NEW.state, 1);
-        END IF;
-        IF NEW.state = 0 THEN
-            PERFORM keactl_bump_class4(NEW.user_context, 1);
-        END IF;
-    END IF;
+    EXECUTE format('SELECT count(keactl_stat4(subnet_id, state, total)) FROM ('
+                   'SELECT subnet_id, state, sum(n) AS total FROM (%s) AS c '
+                   'WHERE state IN (0, 1) GROUP BY 1, 2) AS d WHERE total <> 0', changed);
+    EXECUTE format('SELECT count(keactl_class4(cls, total)) FROM ('
+                   'SELECT cls, sum(n) AS total FROM (%s) AS c, '
+                   'keactl_lease_classes(c.user_context) AS cls '
+                   'WHERE state = 0 GROUP BY 1) AS d WHERE total <> 0', changed);
     RETURN NULL;
 END;
 $$;
 
 CREATE FUNCTION keactl_lease6_stat_trigger() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+DECLARE
+    changed TEXT := keactl_changed_rows(TG_OP, 'subnet_id, lease_type, state, user_context');
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        IF TG_OP = 'DELETE' OR OLD.subnet_id IS DISTINCT FROM NEW.subnet_id
-                OR OLD.state IS DISTINCT FROM NEW.state
-                OR OLD.lease_type IS DISTINCT FROM NEW.lease_type
-                OR OLD.user_context IS DISTINCT FROM NEW.user_context THEN
-            IF OLD.state IN (0, 1) THEN
-                PERFORM keactl_bump6(OLD.subnet_id, OLD.lease_type, OLD.state, -1);
-            END IF;
-            IF OLD.state = 0 THEN
-                PERFORM keactl_bump_class6(OLD.user_context, OLD.lease_type, -1);
-            END IF;
-        ELSE
-            RETURN NULL;
-        END IF;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        IF NEW.state IN (0, 1) THEN
-            PERFORM keactl_bump6(NEW.subnet_id, NEW.lease_type, NEW.state, 1);
-        END IF;
-        IF NEW.state = 0 THEN
-            PERFORM keactl_bump_class6(NEW.user_context, NEW.lease_type, 1);
-        END IF;
-    END IF;
+    EXECUTE format('SELECT count(keactl_stat6(subnet_id, lease_type, state, total)) FROM ('
+                   'SELECT subnet_id, lease_type, state, sum(n) AS total FROM (%s) AS c '
+                   'WHERE state IN (0, 1) GROUP BY 1, 2, 3) AS d WHERE total <> 0', changed);
+    EXECUTE format('SELECT count(keactl_class6(cls, lease_type, total)) FROM ('
+                   'SELECT cls, lease_type, sum(n) AS total FROM (%s) AS c, '
+                   'keactl_lease_classes(c.user_context) AS cls '
+                   'WHERE state = 0 GROUP BY 1, 2) AS d WHERE total <> 0', changed);
     RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER lease4_stat_trigger AFTER INSERT OR UPDATE OR DELETE ON lease4
-    FOR EACH ROW EXECUTE FUNCTION keactl_lease4_stat_trigger();
-CREATE TRIGGER lease6_stat_trigger AFTER INSERT OR UPDATE OR DELETE ON lease6
-    FOR EACH ROW EXECUTE FUNCTION keactl_lease6_stat_trigger();
+CREATE TRIGGER lease4_stat_ins AFTER INSERT ON lease4 REFERENCING NEW TABLE AS keactl_new
+    FOR EACH STATEMENT EXECUTE FUNCTION keactl_lease4_stat_trigger();
+CREATE TRIGGER lease4_stat_upd AFTER UPDATE ON lease4
+    REFERENCING OLD TABLE AS keactl_old NEW TABLE AS keactl_new
+    FOR EACH STATEMENT EXECUTE FUNCTION keactl_lease4_stat_trigger();
+CREATE TRIGGER lease4_stat_del AFTER DELETE ON lease4 REFERENCING OLD TABLE AS keactl_old
+    FOR EACH STATEMENT EXECUTE FUNCTION keactl_lease4_stat_trigger();
+CREATE TRIGGER lease6_stat_ins AFTER INSERT ON lease6 REFERENCING NEW TABLE AS keactl_new
+    FOR EACH STATEMENT EXECUTE FUNCTION keactl_lease6_stat_trigger();
+CREATE TRIGGER lease6_stat_upd AFTER UPDATE ON lease6
+    REFERENCING OLD TABLE AS keactl_old NEW TABLE AS keactl_new
+    FOR EACH STATEMENT EXECUTE FUNCTION keactl_lease6_stat_trigger();
+CREATE TRIGGER lease6_stat_del AFTER DELETE ON lease6 REFERENCING OLD TABLE AS keactl_old
+    FOR EACH STATEMENT EXECUTE FUNCTION keactl_lease6_stat_trigger();
 
 -- The lease-limit checks Kea's limits hook calls: '' when within every limit
 -- given in user-context ISC.limits, otherwise the first limit reached.

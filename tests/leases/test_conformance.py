@@ -206,8 +206,6 @@ def test_kea_write_rules(open_db):
 
 def test_leases_survive_reopen(backend_url, open_db):
     url = backend_url(4)
-    if url == "memfile:":
-        pytest.skip("persist=false keeps nothing by definition")
     from kea_tools.leases import open_backend
     db = open_backend(url, 4)
     db.add(v4(1))
@@ -216,4 +214,7 @@ def test_leases_survive_reopen(backend_url, open_db):
     db.delete("192.0.2.1")
     db.close()
     again = open_db(4)
+    if url == "memfile:":               # persist=false: nothing outlives the process's object
+        assert len(again) == 0
+        return
     assert [(l.address, l.hostname) for l in again.iter_leases()] == [("192.0.2.2", "kept")]

@@ -16,7 +16,10 @@ from kea_tools.leases.model import Lease4, Lease6
 from tests.conftest import ROOT, require_program
 
 H4 = HEADER[4] + "\n"
-ROW_A = "192.0.2.20,1a:1b:1c:1d:1e:1f,01:aa:bb,3600,1795815160,1,1,0,weird&#x2cname&#x26x.example.,0,{ \"a\": \"x&#x2cy\\\"q\"&#x2c \"b\": [ 1&#x2c 2 ] }\n"
+# Rows as kea-dhcp4 2.2 wrote them (Kea reference digest, section 1.4).
+ROW_A = ("192.0.2.20,1a:1b:1c:1d:1e:1f,01:aa:bb,3600,1795815160,1,1,0,"
+         "weird&#x2cname&#x26x.example.,0,"
+         "{ \"a\": \"x&#x2cy\\\"q\"&#x2c \"b\": [ 1&#x2c 2 ] }\n")
 ROW_B = "192.0.2.21,00:01:02:03:04:05,,100,1700000000,1,0,0,,1,\n"
 
 
@@ -60,7 +63,8 @@ def test_kea_file_set_order_last_row_wins_and_zero_lifetime_deletes(tmp_path):
     base = tmp_path / "l4.csv"
     write(tmp_path / "l4.csv.2", H4 + ROW_A + ROW_B)
     write(tmp_path / "l4.csv.1", H4 + ROW_B.replace(",100,1700000000,", ",0,1700000000,"))
-    write(base, H4 + ROW_B.replace(",1,\n", ",0,\n").replace("00:01:02:03:04:05", "00:01:02:03:04:06"))
+    readded = ROW_B.replace(",1,\n", ",0,\n").replace("00:01:02:03:04:05", "00:01:02:03:04:06")
+    write(base, H4 + readded)
     leases = loaded(base)
     assert leases["192.0.2.21"].hwaddr == bytes.fromhex("000102030406")   # re-added in base
     assert leases["192.0.2.21"].state == 0

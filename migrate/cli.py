@@ -79,7 +79,8 @@ def conf(dhcpd_conf, family, output, strict, isc_defaults, no_resolve, d2_output
 
     if not os.path.exists(dhcpd_conf):
         raise UserError(f"{dhcpd_conf}: No such file or directory")
-    result = Converter(family, resolve=not no_resolve, isc_defaults=isc_defaults).convert_file(dhcpd_conf)
+    result = Converter(family, resolve=not no_resolve, isc_defaults=isc_defaults,
+                       d2=bool(d2_output)).convert_file(dhcpd_conf)
     issues = result.issues
     if issues and not quiet:
         for issue in issues:

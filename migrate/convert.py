@@ -208,8 +208,9 @@ class Result:
 class Converter:
     """One dhcpd.conf -> Kea conversion (DHCPv4 or DHCPv6)."""
 
-    def __init__(self, family=4, resolve=True, hooks_dir=HOOKS_DIR, isc_defaults=False):
+    def __init__(self, family=4, resolve=True, hooks_dir=HOOKS_DIR, isc_defaults=False, d2=False):
         self.family = family
+        self.d2 = d2
         self.isc_defaults = isc_defaults
         self.resolve_names = resolve
         self.hooks_dir = hooks_dir
@@ -232,6 +233,7 @@ class Converter:
         self.ddns = {}
         self.subnet_id = 0
         self.subclass_count = 0
+        self.data_index = None
         self.vendor_spaces = set()
 
     # -- entry points ------------------------------------------------------
@@ -265,10 +267,6 @@ class Converter:
         tok = tok or (stmt.words[0] if stmt.words else stmt.end)
         return SourceError(message, tok.file, tok.line, tok.col)
 
-    def _target(self, scope):
-        """The scope that receives Kea keys: groups hand them to what they contain."""
-        return scope
-
     def resolve(self, host, tok):
         if self.resolve_names:
             try:
@@ -301,10 +299,8 @@ class Converter:
         place = DECL_PLACES.get(word)
         if place is not None:
             allowed, message = place
-            kind = scope.kind
-            if kind not in allowed:
-                if word in ("range", "range6", "prefix6") and kind == "root" or kind not in ("exec",):
-                    raise self.error(stmt, self._placement_message(word, scope, message))
+            if scope.kind not in allowed:
+                raise self.error(stmt, self._placement_message(word, scope, message))
         handler = getattr(self, "do_" + word.replace("-", "_"), None) if word else None
         if handler is not None and word not in ("default",):
             return handler(stmt, scope)
@@ -330,8 +326,6 @@ class Converter:
             if scope.data.get("declared"):
                 return "expecting a declaration"
             return "expecting a parameter or declaration"
-        if word in ("range", "range6", "prefix6") and scope.kind == "root":
-            return message
         return message
 
     # -- declarations ------------------------------------------------------
@@ -358,15 +352,11 @@ class Converter:
             raise self.error(stmt, "expecting '{'")
         cur = Cursor(stmt.words, stmt, 1)
         name = cur.name_or_string() if not cur.at_end() else ""
-        group = Scope("group", scope, stmt=stmt, name=name)
-        self.walk(stmt.body, group)
-        if group.entries or group.options:
-            # Parameters of a group apply to what it contains; they were pushed down.
-            pass
+        # A group's parameters apply to what it contains: _inherit_group() copies
+        # them down when those are emitted.
+        self.walk(stmt.body, Scope("group", scope, stmt=stmt, name=name))
 
     def do_shared_network(self, stmt, scope):
-        if self.family == 6 and False:
-            pass
         cur = Cursor(stmt.words, stmt, 1)
         if cur.at_end():
             raise self.error(stmt, "expecting a name for shared-network", stmt.open or stmt.end)
@@ -386,8 +376,7 @@ class Converter:
 
     def do_subnet(self, stmt, scope):
         if self.family == 6:
-            raise self.error(stmt, "subnet declarations not allowed here." if False else
-                             "expecting a parameter or declaration")
+            raise self.error(stmt, "expecting a parameter or declaration")
         cur = Cursor(stmt.words, stmt, 1)
         net = cur.ip4("expecting IP address")
         if not cur.accept("netmask"):
@@ -449,9 +438,6 @@ class Converter:
         self.walk(stmt.body, pool)
         owner = next(s for s in scope.chain() if s.kind in ("subnet", "shared-network"))
         owner.data["pools"].append(pool)
-
-    def _range_owner(self, scope):
-        return scope if scope.kind == "pool" else None
 
     def do_range(self, stmt, scope):
         if self.family == 6:
@@ -822,13 +808,10 @@ class Converter:
             value = value.to_bytes(4, "big")
         if not isinstance(value, bytes):
             return self.issue(stmt, "option value is not data", scope)
-        from kea_tools.migrate.options import Value
-        entry_value = Value(value.hex(), value)
         entry = {"space": d.kea_space, "name": d.kea_name, "code": d.code, "csv-format": False,
                  "data": value.hex()}
         if scope.kind == "exec":
             return self.issue(stmt, "option set inside a conditional", scope.parent or scope)
-        del entry_value
         scope.options.append(entry)
 
     def _option_space(self, stmt, scope, cur):
@@ -1162,8 +1145,7 @@ class Converter:
                 tok = c.peek()
                 key["secret"] = tok.text if tok.type == "STRING" else "".join(t.text for t in c.rest())
         self.keys.append((stmt, key))
-        self.issue(stmt, "TSIG keys belong to the kea-dhcp-ddns configuration"
-                   + (" (written with --d2)" if True else ""), scope)
+        self._d2_note(stmt, scope, "TSIG key")
 
     def do_zone(self, stmt, scope):
         cur = Cursor(stmt.words, stmt, 1)
@@ -1179,15 +1161,26 @@ class Converter:
                     if word.endswith("6"):
                         zone["servers"].append(c.ip6())
                     else:
-                        tok = c.peek()
                         addr, host = c.ip4_or_host()
                         zone["servers"].append(addr or host)
                     c.punct(",")
         self.zones.append((stmt, zone))
-        self.issue(stmt, "DNS zones belong to the kea-dhcp-ddns configuration (written with --d2)", scope)
+        self._d2_note(stmt, scope, "DNS zone")
+
+    def _d2_note(self, stmt, scope, what):
+        if self.d2:
+            while scope.kind in ("group", "exec"):
+                scope = scope.parent
+            scope.entries[Note(f"{stmt.file}:{stmt.line}: {what} moved to the kea-dhcp-ddns "
+                               "configuration")] = None
+        else:
+            self.issue(stmt, f"{what}s belong to the kea-dhcp-ddns configuration (use --d2 FILE)", scope)
 
     # -- executable statements -----------------------------------------------
     def executable(self, stmt, scope, word):
+        if word in ("if", "elsif") and len(stmt.words) > 1:
+            # The condition must still be a well-formed expression (dhcp-eval(5)).
+            self._parse_expr(stmt, stmt.words[1:])
         if stmt.body is not None:
             self._check_exec(stmt.body, word == "switch")
         target = scope
@@ -1213,7 +1206,7 @@ class Converter:
             return parse_expression(words)
         except ExprError as err:
             tok = err.args[1] if len(err.args) > 1 and err.args[1] is not None else None
-            raise self.error(stmt, err.args[0], tok) from None
+            raise self.error(stmt, err.args[0], tok or stmt.open or stmt.end) from None
 
     # -- assembling the output ---------------------------------------------
     def _inherit_group(self, scope):
@@ -1248,10 +1241,6 @@ class Converter:
             space = scope.entries.pop("vendor-option-space")
             self._vendor_space_def(scope, space)
 
-    def _group_issues(self, scope):
-        """Notes and issues recorded in groups surface where the group sat."""
-        return [k for k in scope.entries if isinstance(k, Note)]
-
     def finish(self):
         fam = "Dhcp4" if self.family == 4 else "Dhcp6"
         out = {}
@@ -1272,6 +1261,8 @@ class Converter:
                 if d not in defs:
                     defs.append(d)
                 continue
+            if not d.user:
+                continue  # a vendor space mapped later onto one Kea already defines
             entry = option_def_entry(d)
             if d.encapsulate:
                 entry["encapsulate"] = self.reg.kea_space_of(d.encapsulate)
@@ -1412,13 +1403,14 @@ class Converter:
                 text = f"{lo} - {hi}"
             else:
                 text = rng[1] if rng[0] == "cidr" else f"{rng[1]} - {rng[2]}"
-            p = {"pool": text}
-            if pool.options:
-                p["option-data"] = pool.options
-            if cls:
-                p["client-class"] = cls
-            p.update(notes)
-            pools.append(p)
+            for text, ha_class in self._ha_split(stmt, sub, pool, text, cls):
+                p = {"pool": text}
+                if pool.options:
+                    p["option-data"] = pool.options
+                if ha_class or cls:
+                    p["client-class"] = ha_class or cls
+                p.update(notes)
+                pools.append(p)
         for stmt, (low, high, dlen) in pool.data["prefixes"]:
             lo, hi = int(ipaddress.IPv6Address(low)), int(ipaddress.IPv6Address(high))
             span = (hi - lo) >> (128 - dlen)
@@ -1437,6 +1429,38 @@ class Converter:
             pds.append(p)
         return pools, pds
 
+    def _subnet_of(self, address):
+        """The most specific declared subnet holding ``address`` (None if none)."""
+        index = self.data_index
+        if index is None:
+            index = self.data_index = {}
+            for sub in self.subnets:
+                net = sub.data["network"]
+                index.setdefault((net.prefixlen, int(net.network_address)), sub)
+            self.plens = sorted({p for p, _ in index}, reverse=True)
+        a = int(ipaddress.ip_address(address))
+        bits = 32 if self.family == 4 else 128
+        for plen in self.plens:
+            sub = index.get((plen, (a >> (bits - plen)) << (bits - plen) if plen else 0))
+            if sub is not None:
+                return sub
+        return None
+
+    def _ha_split(self, stmt, sub, pool, text, cls):
+        """A failover pool in load-balancing mode: one half per HA scope (Kea HA docs)."""
+        name = pool.data.get("failover")
+        peer = next((p for p in self.failover if p["name"] == name), None) if name else None
+        if peer is None or peer.get("split") in (None, 0, 256) or self.family != 4:
+            return [(text, None)]
+        if cls:
+            self.issue(stmt, "load-balancing needs this pool split by HA_ class, but it already has "
+                       f"client-class {cls} (Kea 2.2 allows one)", sub)
+            return [(text, None)]
+        lo, hi = (ipaddress.IPv4Address(a.strip()) for a in text.split("-"))
+        mid = lo + (int(hi) - int(lo)) // 2
+        first, second = f"{peer['name']}-primary", f"{peer['name']}-secondary"
+        return [(f"{lo} - {mid}", f"HA_{first}"), (f"{mid + 1} - {hi}", f"HA_{second}")]
+
     def _emit_hosts(self, out):
         global_res = []
         seen = {}
@@ -1449,8 +1473,7 @@ class Converter:
             addrs = host.data["addresses"]
             subnet = None
             if addrs:
-                a = ipaddress.ip_address(addrs[0])
-                subnet = next((s for s in self.subnets if a in s.data["network"]), None)
+                subnet = self._subnet_of(addrs[0])
                 if self.family == 4:
                     res["ip-address"] = addrs[0]
                     if len(addrs) > 1:
@@ -1463,8 +1486,7 @@ class Converter:
             if host.data["prefixes"]:
                 res["prefixes"] = list(host.data["prefixes"])
                 if subnet is None:
-                    a = ipaddress.ip_network(host.data["prefixes"][0], strict=False).network_address
-                    subnet = next((s for s in self.subnets if a in s.data["network"]), None)
+                    subnet = self._subnet_of(host.data["prefixes"][0].split("/")[0])
             for k, v in host.entries.items():
                 res[k] = v
             if host.options:
@@ -1540,7 +1562,7 @@ class Converter:
         hooks.append({"library": f"{self.hooks_dir}/libdhcp_lease_cmds.so"})
         hooks.append({Note(f"from failover peer \"{peer['name']}\" ({peer['stmt'].file}:{peer['stmt'].line}); "
                            "the URLs point at each server's Control Agent (port 8000)"
-                           + ("; load-balancing needs pools split with HA_<server> classes"
+                           + ("; failover pools are split in two halves, one per HA_<server> class"
                               if mode == "load-balancing" else "")): None,
                       "library": f"{self.hooks_dir}/libdhcp_ha.so",
                       "parameters": {"high-availability": [ha]}})

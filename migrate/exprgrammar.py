@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import ply.yacc as yacc
 
-from kea_tools.errors import SourceError
 from kea_tools.migrate.lexer import is_hex_word
 
 FUNCTIONS = {

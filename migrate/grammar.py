@@ -1,20 +1,21 @@
 """PLY grammar of dhcpd.conf's block structure.
 
 dhcpd.conf is a list of statements, each a run of words ended by ``;`` or by a
-``{ ... }`` block (dhcpd.conf(5)). Keywords are reserved only where ISC's
+``{ ... }`` block (dhcpd.conf(5)). The token feed hands the grammar each run of
+words between ``;``, ``{`` and ``}`` as one WORDS token (the lexer's tokens inside). Keywords are reserved only where ISC's
 recursive parser expects one, so this LALR grammar stops at that structure; the
 meaning of each statement (declarations, parameters, options, expressions) is
 decided by :mod:`kea_tools.migrate.confparse`, which also runs the PLY
 expression grammar of :mod:`kea_tools.migrate.exprgrammar`.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ply.yacc as yacc
 
 from kea_tools.errors import SourceError
 from kea_tools.migrate import lexer as _lexer
 
-tokens = _lexer.tokens + ("PUNCT",)
+tokens = ("WORDS",)
 
 
 @dataclass(slots=True)
@@ -63,21 +64,9 @@ def p_statement_block(p):
 
 
 def p_words(p):
-    """words : words word
+    """words : WORDS
              | empty"""
-    if len(p) == 2:
-        p[0] = []
-    else:
-        p[1].append(p[2])
-        p[0] = p[1]
-
-
-def p_word(p):
-    """word : STRING
-            | NUMBER
-            | NAME
-            | PUNCT"""
-    p[0] = p[1]
+    p[0] = p[1] if p[1] is not None else []
 
 
 def p_empty(p):
@@ -88,7 +77,7 @@ def p_error(tok):
     if tok is None:
         raise SourceError("unexpected end of file (missing '}')", _state.filename,
                           _state.last_line, 0)
-    t = tok.value
+    t = tok.value[0] if isinstance(tok.value, list) else tok.value
     raise SourceError(f"unexpected '{t.text}'", t.file, t.line, t.col)
 
 
@@ -104,49 +93,53 @@ _PARSER = None
 class _PlyTok:
     __slots__ = ("type", "value", "lineno", "lexpos", "lexer")
 
-    def __init__(self, tok, structural=True):
-        if tok.type in ("STRING", "NUMBER", "NAME") or (structural and tok.type in ";{}"):
-            self.type = tok.type
-        else:
-            self.type = "PUNCT"
-        self.value = tok
+    def __init__(self, type_, value, tok):
+        self.type = type_
+        self.value = value
         self.lineno = tok.line
         self.lexpos = tok.start
 
 
 class _Feed:
-    """Feeds tokens to the parser; braces of an option record type are words.
+    """Feeds the parser: ``;``, ``{``, ``}`` and WORDS runs in between.
 
     ``option x code 1 = { boolean, text };`` is the one place where ``{ }`` is not a
-    block, so braces that follow ``code N =`` are passed on as punctuation.
+    block, so braces that follow ``code N =`` stay inside the run of words.
     """
 
     def __init__(self, toks):
-        self._it = iter(toks)
-        self._recent = []
-        self._record = 0
+        self._toks = toks
+        self._i = 0
 
     def token(self):
-        tok = next(self._it, None)
-        if tok is None:
+        toks = self._toks
+        n = len(toks)
+        i = self._i
+        if i >= n:
             return None
-        _state.last_line = tok.line
-        structural = True
-        if self._record:
-            structural = False
-            if tok.type == "{":
-                self._record += 1
-            elif tok.type == "}":
-                self._record -= 1
-        elif tok.type == "{" and len(self._recent) >= 3 and self._recent[-1].type == "=" \
-                and self._recent[-3].type == "NAME" and self._recent[-3].text.lower() == "code":
-            self._record = 1
-            structural = False
-        if structural and tok.type in ";{}":
-            self._recent = []
-        else:
-            self._recent.append(tok)
-        return _PlyTok(tok, structural)
+        tok = toks[i]
+        if tok.type in ";{}":
+            self._i = i + 1
+            _state.last_line = tok.line
+            return _PlyTok(tok.type, tok, tok)
+        start = i
+        record = 0
+        while i < n:
+            t = toks[i].type
+            if record:
+                if t == "{":
+                    record += 1
+                elif t == "}":
+                    record -= 1
+            elif t == "{" and i - start >= 3 and toks[i - 1].type == "=" \
+                    and toks[i - 3].type == "NAME" and toks[i - 3].value.lower() == "code":
+                record = 1
+            elif t in ";{}":
+                break
+            i += 1
+        self._i = i
+        _state.last_line = toks[i - 1].line
+        return _PlyTok("WORDS", toks[start:i], toks[start])
 
 
 def parse_text(text, filename):

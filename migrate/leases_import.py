@@ -14,12 +14,12 @@ DDNS variables, subnet id from a Kea config (the migrated one) or inferred.
 are skipped unless ``all_states`` (then stored expired-reclaimed).
 """
 import calendar
+import codecs
 import ipaddress
 import os
 import re
 import socket
 import time
-from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from kea_tools.errors import SourceError, UserError
@@ -60,7 +60,15 @@ HISTORY = {"free", "expired", "released", "backup", "reset"}
 KEA_EXPIRED = 2
 
 
+_ODD_ESCAPE = re.compile(rb'\\(?![0-3][0-7]{2}|["\\])')
+
+
 def _unescape(body):
+    if b"\\" not in body:
+        return body
+    if _ODD_ESCAPE.search(body) is None:
+        # Only \NNN, \" and \\ (all dhcpd writes): the C codec does exactly that.
+        return codecs.escape_decode(body)[0]
     def sub(m):
         e = m.group(1)
         if len(e) == 3 and e[:1].isdigit():
@@ -74,7 +82,8 @@ def _unescape(body):
 def decode_id(text):
     """A uid / IAID_DUID / server-duid: octal-escaped quoted string or colon hex."""
     if text.startswith('"'):
-        return _unescape(text[1:-1].encode("latin-1"))
+        body = text[1:-1].encode("latin-1")
+        return _unescape(body) if "\\" in text else body
     return bytes(int(o, 16) for o in text.split(":") if o)
 
 
@@ -309,6 +318,9 @@ _FAST4 = re.compile(
     r'(?:  (?:tstp|tsfp|atsfp) [^\n]*+\n)*+'
     r'(?:  cltt ([^;\n]*+);\n)?'
     r'(?:  binding state ([a-z-]++);\n)?'
+    r'(?:  (?:next|rewind) binding state [a-z-]++;\n)*+'
+    r'(?:  hardware ethernet ([0-9a-f]{2}(?::[0-9a-f]{2}){5});\n)?'
+    r'(?:  uid ("(?:[^"\\\n]++|\\.)*+"|[0-9a-fA-F:]++);\n)?'
     r'((?:  [^\n]*+\n)*?)'
     r'\}$', re.M)
 
@@ -322,14 +334,20 @@ def _tail_value(tail, key):
 
 
 def _from_fast(m):
-    address, starts, ends, cltt, state, tail = m
+    address, starts, ends, cltt, state, mac, uid, tail = m
     lease = IscLease(address, state, starts or None, ends or None, cltt or None)
+    if mac:
+        lease.hwtype, lease.hwaddr = "ethernet", mac
+    if uid:
+        lease.uid = uid
     if tail:
         tail = "\n" + tail
         hw = _tail_value(tail, "\n  hardware ")
         if hw is not None:
             lease.hwtype, _, lease.hwaddr = hw.partition(" ")
-        lease.uid = _tail_value(tail, "\n  uid ")
+        uid = _tail_value(tail, "\n  uid ")
+        if uid is not None:
+            lease.uid = uid
         host = _tail_value(tail, "\n  client-hostname ")
         if host is not None:
             lease.hostname = host
@@ -346,20 +364,33 @@ def _from_fast(m):
 
 
 def _fast4(text, info):
-    starts_count = text.count("\nlease ") + (1 if text.startswith("lease ") else 0)
-    if not starts_count or "\nia-" in text or "\non " in text:
+    if text.find("\nia-") >= 0 or text.find("\non ") >= 0:
         return None
-    leases = {}
-    matches = _FAST4.findall(text)
-    if len(matches) != starts_count:
+    matches = []
+    collect = matches.append
+
+    def take(m):
+        collect(m.groups())
+        return ""
+
+    # What is left once every lease block is cut out must be comments and the
+    # header statements; anything else (host/group/failover blocks, an odd
+    # layout) sends the file to the line scanner.
+    rest = _FAST4.sub(take, text)
+    if not matches:
         return None
+    for line in rest.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, _, value = line.partition(" ")
+        if word == "authoring-byte-order" and value.endswith(";"):
+            info["little_endian"] = "little" in value
+        elif word != "server-duid":
+            return None
     # Raw tuples; _from_fast() makes an IscLease only for the leases that are kept.
     leases = {m[0]: m for m in matches}
     info["blocks"] = len(matches)
-    for m in re.finditer(r"^authoring-byte-order ([a-z-]+);", text, re.M):
-        info["little_endian"] = "little" in m.group(1)
-    if re.search(r"^(?!lease |authoring-byte-order |server-duid |\}|  |#|\s*$)", text, re.M):
-        return None  # host/group/failover blocks or odd layout: use the line scanner
     return 4, leases, info
 
 
@@ -416,6 +447,9 @@ def _parse_blocks(text, filename="<leases>", *, family=None, progress=None):
                 info["little_endian"] = "little" in m.group(5)
             elif word == "server-duid":
                 info["server_duid"] = decode_id(m.group(5).strip())
+            else:
+                # dhcpd: "Corrupt lease file - possible data loss!", then carries on.
+                info["corrupt"].append((_line_of(text, m.start(4), cache), m.group(0).strip()[:60]))
             continue
         info["blocks"] += 1
         head = m.group(2).strip()
@@ -445,6 +479,15 @@ def _parse_blocks(text, filename="<leases>", *, family=None, progress=None):
 _LINE = re.compile(r'^[ \t]*+([a-z-]++(?: binding state| state)?)[ \t]++(.*?);[ \t]*+(?:#[^\n]*+)?$', re.M)
 _DATE = re.compile(r'\d\s+(\d+)/(\d+)/(\d+)\s+(\d+):(\d+):(\d+)(?:\s+([+-]?\d+))?\s*$')
 _DAYS = {}
+_CLOCKS = {}
+
+
+def _clock():
+    """{"HH:MM:SS": seconds} for a whole day, built on first use."""
+    if not _CLOCKS:
+        _CLOCKS.update((f"{h:02d}:{m:02d}:{sec:02d}", h * 3600 + m * 60 + sec)
+                       for h in range(24) for m in range(60) for sec in range(60))
+    return _CLOCKS
 
 
 def _fast_time(v):
@@ -636,6 +679,9 @@ def _ia_block(kind, iaid_duid, body, leases, ia_members, info):
     ia_members[key] = members
 
 
+_UNSET = object()
+
+
 class SubnetMap:
     """Address -> Kea subnet id, from a Kea config or inferred from addresses."""
 
@@ -648,6 +694,7 @@ class SubnetMap:
             self.table.setdefault((net.prefixlen, int(net.network_address)), sid)
         self.plens = sorted({p for p, _ in self.table}, reverse=True)
         self.bits = 128 if any(n.version == 6 for n, _ in networks) else 32
+        self.by24 = {} if self.bits == 32 and all(p <= 24 for p in self.plens) else None
 
     @classmethod
     def from_kea(cls, doc, family):
@@ -669,6 +716,16 @@ class SubnetMap:
         return cls(nets)
 
     def lookup(self, address):
+        if self.by24 is not None:
+            # Every subnet is /24 or wider: the first three octets decide.
+            head = address.rpartition(".")[0]
+            sid = self.by24.get(head, _UNSET)
+            if sid is _UNSET:
+                sid = self.by24[head] = self._lookup(address)
+            return sid
+        return self._lookup(address)
+
+    def _lookup(self, address):
         address = address.split("/")[0]
         if self.bits == 32:
             try:
@@ -716,14 +773,17 @@ def _finish(lease):
             else bytes(int(o, 16) for o in mac.split(":") if o)
     if isinstance(lease.uid, str):
         lease.uid = decode_id(lease.uid)
-    if lease.hostname and lease.hostname[0] == '"':
-        lease.hostname = _unescape(lease.hostname[1:-1].encode("latin-1")).decode("utf-8", "replace")
+    host = lease.hostname
+    if host and host[0] == '"':
+        lease.hostname = _unescape(host[1:-1].encode("latin-1")).decode("utf-8", "replace") \
+            if "\\" in host else host[1:-1]
     return lease
 
 
 def to_kea(lease, family, subnet_id, state, now):
     """An :class:`IscLease` -> a kea_tools Lease4/Lease6."""
-    from kea_tools.leases.model import EMPTY_DUID, INFINITE_LFT, Lease4, Lease6
+    model = _model()
+    EMPTY_DUID, INFINITE_LFT, Lease4, Lease6 = model.EMPTY_DUID, model.INFINITE_LFT, model.Lease4, model.Lease6
     _finish(lease)
     ends = lease.ends
     start = lease.starts if lease.starts is not None else (lease.cltt if lease.cltt is not None else now)
@@ -766,6 +826,85 @@ def to_kea(lease, family, subnet_id, state, now):
 
 
 _LITTLE = [True]
+_MODEL = []
+
+
+def _model():
+    """kea_tools.leases.model, imported on first use (no work at import time)."""
+    if not _MODEL:
+        from kea_tools.leases import model
+        _MODEL.append(model)
+    return _MODEL[0]
+
+
+def _fast_row4(m, subnet_id, escape):
+    """The Kea CSV row of a _FAST4 match of an active lease, or None (general path).
+
+    Same text as kea_tools.leases.csvfmt.format_row4 gives for the Lease4 that
+    _fast_kea4 builds (a test holds the two together); skipping the object is what
+    makes a million-lease import quick.
+    """
+    address, starts, ends, _cltt, _state, mac, uid, tail = m
+    if len(starts) != 21 or len(ends) != 21:
+        return None
+    clock = _clock()
+    days = _DAYS.get(starts[2:12])
+    if days is None:
+        return None
+    start = days + clock.get(starts[13:], -10 ** 9)
+    days = _DAYS.get(ends[2:12])
+    if days is None:
+        _fast_time(ends)  # learns the day
+        days = _DAYS.get(ends[2:12])
+        if days is None:
+            return None
+    end = days + clock.get(ends[13:], -10 ** 9)
+    if start < 0 or end < 0:
+        return None
+    hostname = ""
+    if tail:
+        if "  hardware " in tail or "  uid " in tail or "ddns-" in tail:
+            return None
+        i = tail.find("  client-hostname ")
+        if i >= 0:
+            host = tail[i + 18:tail.find(";\n", i)]
+            if host[:1] != '"' or "\\" in host:
+                return None
+            hostname = escape(host[1:-1]) if host != '""' else ""
+    if not mac and not uid:
+        return None
+    if uid:
+        client = decode_id(uid).hex(":")
+    else:
+        client = ""
+    valid = end - start if end > start else 0
+    return f"{address},{mac or ''},{client},{valid},{end},{subnet_id},0,0,{hostname},0,\n"
+
+
+def _fast_kea4(m, subnet_id, Lease4):
+    """A Lease4 straight from a _FAST4 match of an active lease (the common case)."""
+    address, starts, ends, _cltt, _state, mac, uid, tail = m
+    start = _fast_time(starts) if starts else None
+    end = _fast_time(ends) if ends else None
+    hwaddr = bytes.fromhex(mac.replace(":", "")) if mac else None
+    client_id = decode_id(uid) if uid else None
+    hostname = ""
+    if tail:
+        tail = "\n" + tail
+        if "\n  hardware " in tail or "\n  uid " in tail or "ddns-" in tail:
+            return None  # an unusual order or DDNS variables: the general path reads them
+        i = tail.find("\n  client-hostname ")
+        if i >= 0:
+            host = tail[i + 19:tail.find(";\n", i)]
+            if host[:1] == '"':
+                host = _unescape(host[1:-1].encode("latin-1")).decode("utf-8", "replace") \
+                    if "\\" in host else host[1:-1]
+            hostname = host
+    if start is None or end is None or end == -2 or start == -2:
+        return None
+    valid = max(end - start, 0)
+    return Lease4(address=address, hwaddr=hwaddr, client_id=client_id, valid_lft=valid,
+                  cltt=end - valid, subnet_id=subnet_id, hostname=hostname)
 
 
 class CsvSink:
@@ -797,6 +936,11 @@ class CsvSink:
         self.fh.write("".join([fmt(lease) for lease in leases]))
         self.count += len(leases)
         return len(leases)
+
+    def write_rows(self, rows):
+        """Append rows already in Kea's CSV format."""
+        self.fh.write("".join(rows))
+        self.count += len(rows)
 
     def close(self):
         self.fh.flush()
@@ -863,11 +1007,33 @@ def import_isc_leases(path, backend, *, config=None, all_states=False, dry_run=F
     now = int(time.time()) if now is None else now
     out = []
     by_state = summary.by_state
+    Lease4 = _model().Lease4
+    lookup = subnets.lookup
+    from kea_tools.leases.csvfmt import escape
+    # Straight to CSV text when the target is a memfile file (or a dry run).
+    rows = [] if (dry_run or isinstance(backend, CsvSink)) and fam == 4 else None
+    per_subnet = summary.per_subnet
     for lease in leases.values():
         if type(lease) is tuple:
             st = lease[4]
-            if st not in STATE_MAP and st and not all_states and "abandoned;" not in lease[5]:
-                summary.by_state[st] = summary.by_state.get(st, 0) + 1
+            if st == "active" and rows is not None and "abandoned;" not in lease[7]:
+                sid = lookup(lease[0])
+                row = _fast_row4(lease, sid, escape) if sid is not None else None
+                if row is not None:
+                    by_state["active"] = by_state.get("active", 0) + 1
+                    rows.append(row)
+                    per_subnet[sid] = per_subnet.get(sid, 0) + 1
+                    continue
+            if st == "active" and "abandoned;" not in lease[7]:
+                sid = lookup(lease[0])
+                kea = _fast_kea4(lease, sid, Lease4) if sid is not None else None
+                if kea is not None and (kea.hwaddr or kea.client_id):
+                    by_state["active"] = by_state.get("active", 0) + 1
+                    out.append(kea)
+                    per_subnet[sid] = per_subnet.get(sid, 0) + 1
+                    continue
+            elif st not in STATE_MAP and st and not all_states and "abandoned;" not in lease[7]:
+                by_state[st] = by_state.get(st, 0) + 1
                 summary.skipped_history += 1
                 continue
             lease = _from_fast(lease)
@@ -887,14 +1053,16 @@ def import_isc_leases(path, backend, *, config=None, all_states=False, dry_run=F
             summary.outside.append(lease.address)
             continue
         kea = to_kea(lease, fam, sid, state, now)
-        if state == 0 and not kea.hwaddr and not kea.client_id and fam == 4:
+        if fam == 4 and state == 0 and not kea.hwaddr and not kea.client_id:
             summary.corrupt.append((lease.line, f"lease {lease.address} has neither hardware nor uid"))
             continue
         out.append(kea)
         summary.per_subnet[sid] = summary.per_subnet.get(sid, 0) + 1
     if not dry_run:
+        if rows:
+            backend.write_rows(rows)
         for i in range(0, len(out), batch):
             backend.add_many(out[i:i + batch], replace=True)
-    summary.imported = len(out)
+    summary.imported = len(out) + len(rows or ())
     summary.seconds = time.monotonic() - started
     return summary

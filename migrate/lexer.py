@@ -13,11 +13,12 @@ import ply.lex as lex
 
 from kea_tools.errors import SourceError
 
-tokens = ("STRING", "NUMBER", "NAME")
+tokens = ("STRING", "NAME")
 literals = ";{}(),.:/=!~%+*&|^-<>[]?@$"
 
 t_ignore = " \t\r\f\v"
 
+_DECIMAL = re.compile(r"-?[0-9]+\Z")
 _HEX_WORD = re.compile(r"[0-9a-fA-F]+\Z")
 _ESCAPES = {"t": 9, "r": 13, "n": 10, "b": 8}
 
@@ -52,14 +53,9 @@ def t_STRING(t):
     return t
 
 
-def t_NUMBER(t):
-    r"-?[0-9]+(?![A-Za-z0-9_-])"
-    return t
-
-
-def t_NAME(t):
-    r"[A-Za-z0-9_][A-Za-z0-9_-]*"
-    return t
+# A string rule (no Python call per token); tokenize() tells a NUMBER (decimal
+# digits, optionally led by '-') from a NAME.
+t_NAME = r"-?[0-9]+(?![A-Za-z0-9_-])|[A-Za-z0-9_][A-Za-z0-9_-]*"
 
 
 def t_error(t):
@@ -149,10 +145,14 @@ def tokenize(text, filename):
     lexer.input(text)
     prev_end = -1
     for t in lexer:
-        if t.type == "STRING":
+        kind = t.type
+        if kind == "STRING":
             end = lexer.lexpos
         else:
-            end = t.lexpos + len(t.value)
-        yield Token(t.type, t.value, t.lineno, t.lexpos - lexer.line_start, t.lexpos, end,
+            value = t.value
+            end = t.lexpos + len(value)
+            if kind == "NAME" and (value[0] in "0123456789-") and _DECIMAL.match(value):
+                kind = "NUMBER"
+        yield Token(kind, t.value, t.lineno, t.lexpos - lexer.line_start, t.lexpos, end,
                     t.lexpos != prev_end, filename)
         prev_end = end

@@ -117,16 +117,23 @@ class OptionRegistry:
             for d in self.defs.values():
                 if d.isc_space == encapsulate:
                     d.kea_space = target.kea_name
+                    self._adopt_standard(d)
         std = isc_options.kea_std_options().get((kea_space, code))
         d = OptionDef(space, name, code, fmt, kea_space, name, kea_type, array, True,
                       True, record_types, encapsulate)
-        if std is not None and std["name"] == name and space in ("dhcp", "dhcp6"):
-            # Redefining a standard option under its own name: Kea keeps its own.
-            d.user = False
-            d.kea_type, d.array = std["type"], std["array"]
+        if std is not None and (std["name"] == name or space not in ("dhcp", "dhcp6")):
+            self._adopt_standard(d)
         self.defs[(space, name)] = d
         self.by_code[(space, code)] = d
         return d
+
+    @staticmethod
+    def _adopt_standard(d):
+        """Kea already defines this (space, code): use its name and type, no option-def."""
+        std = isc_options.kea_std_options().get((d.kea_space, d.code))
+        if std is not None:
+            d.user = False
+            d.kea_name, d.kea_type, d.array = std["name"], std["type"], std["array"]
 
     def kea_space_of(self, isc_space):
         return self.spaces[isc_space].kea_name
@@ -143,7 +150,6 @@ def parse_type(cur, family):
     if cur.punct("{"):
         fields = []
         while True:
-            tok = cur.peek()
             if cur.accept("array"):
                 cur.expect("of")
                 if cur.peek_text() == "array":
@@ -289,7 +295,9 @@ def parse_value(cur, d, resolve):
 def _atom_value(cur, atom, resolve):
     tok = cur.peek()
     if atom == "I":
-        addr, host = cur.ip4_or_host(f"{tok.text if tok else ''} ({getattr(tok, 'type', '')}): expecting IP address or hostname" if tok and tok.type == "STRING" else "expecting IP address or hostname")
+        if tok is not None and tok.type == "STRING":
+            raise cur.error(f"{tok.text} (string): expecting IP address or hostname")
+        addr, host = cur.ip4_or_host("expecting IP address or hostname")
         if addr is None:
             addr = resolve(host, tok)
         return addr, None

@@ -23,7 +23,6 @@ def load(text):
 
 
 def _subnets(dhcp):
-    key = "subnet4" if "subnet4" in dhcp or "Dhcp4" in dhcp else "subnet6"
     out = []
     for k in ("subnet4", "subnet6"):
         out.extend(dhcp.get(k, []))

@@ -152,8 +152,8 @@ def run_import(lease_file, *, db_url=None, output=None, kea_config=None, dhcpd_c
         raise UserError("say where the leases go: --db URL, -o FILE.csv, or -c with a lease-database")
     backend = None
     if not dry_run:
-        from kea_tools.migrate.leases_import import open_target
-        backend = open_target(spec, family, config_dir)
+        from kea_tools.leases import open_backend
+        backend = open_backend(spec, family, config_dir=config_dir, append_only=True)
     bar = None
     size = os.path.getsize(lease_file)
     if progress and size > (8 << 20) and sys.stderr.isatty():

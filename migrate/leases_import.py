@@ -16,7 +16,6 @@ are skipped unless ``all_states`` (then stored expired-reclaimed).
 import calendar
 import codecs
 import ipaddress
-import os
 import re
 import socket
 import time
@@ -837,129 +836,33 @@ def _model():
     return _MODEL[0]
 
 
-def _fast_row4(m, subnet_id, escape):
-    """The Kea CSV row of a _FAST4 match of an active lease, or None (general path).
-
-    Same text as kea_tools.leases.csvfmt.format_row4 gives for the Lease4 that
-    _fast_kea4 builds (a test holds the two together); skipping the object is what
-    makes a million-lease import quick.
-    """
-    address, starts, ends, _cltt, _state, mac, uid, tail = m
-    if len(starts) != 21 or len(ends) != 21:
-        return None
-    clock = _clock()
-    days = _DAYS.get(starts[2:12])
-    if days is None:
-        return None
-    start = days + clock.get(starts[13:], -10 ** 9)
-    days = _DAYS.get(ends[2:12])
-    if days is None:
-        _fast_time(ends)  # learns the day
-        days = _DAYS.get(ends[2:12])
-        if days is None:
-            return None
-    end = days + clock.get(ends[13:], -10 ** 9)
-    if start < 0 or end < 0:
-        return None
-    hostname = ""
-    if tail:
-        if "  hardware " in tail or "  uid " in tail or "ddns-" in tail:
-            return None
-        i = tail.find("  client-hostname ")
-        if i >= 0:
-            host = tail[i + 18:tail.find(";\n", i)]
-            if host[:1] != '"' or "\\" in host:
-                return None
-            hostname = escape(host[1:-1]) if host != '""' else ""
-    if not mac and not uid:
-        return None
-    if uid:
-        client = decode_id(uid).hex(":")
-    else:
-        client = ""
-    valid = end - start if end > start else 0
-    return f"{address},{mac or ''},{client},{valid},{end},{subnet_id},0,0,{hostname},0,\n"
-
-
 def _fast_kea4(m, subnet_id, Lease4):
     """A Lease4 straight from a _FAST4 match of an active lease (the common case)."""
     address, starts, ends, _cltt, _state, mac, uid, tail = m
-    start = _fast_time(starts) if starts else None
-    end = _fast_time(ends) if ends else None
-    hwaddr = bytes.fromhex(mac.replace(":", "")) if mac else None
-    client_id = decode_id(uid) if uid else None
+    if not starts or not ends:
+        return None
+    start = _fast_time(starts)
+    end = _fast_time(ends)
+    if start is None or end is None or end == -2 or start == -2:
+        return None
     hostname = ""
     if tail:
-        tail = "\n" + tail
-        if "\n  hardware " in tail or "\n  uid " in tail or "ddns-" in tail:
+        if tail.startswith(("  hardware ", "  uid ")) or "\n  hardware " in tail \
+                or "\n  uid " in tail or "ddns-" in tail:
             return None  # an unusual order or DDNS variables: the general path reads them
-        i = tail.find("\n  client-hostname ")
-        if i >= 0:
-            host = tail[i + 19:tail.find(";\n", i)]
+        i = tail.find("  client-hostname ")
+        if i == 0 or (i > 0 and tail[i - 1] == "\n"):
+            host = tail[i + 18:tail.find(";\n", i)]
             if host[:1] == '"':
                 host = _unescape(host[1:-1].encode("latin-1")).decode("utf-8", "replace") \
                     if "\\" in host else host[1:-1]
             hostname = host
-    if start is None or end is None or end == -2 or start == -2:
-        return None
-    valid = max(end - start, 0)
-    return Lease4(address=address, hwaddr=hwaddr, client_id=client_id, valid_lft=valid,
-                  cltt=end - valid, subnet_id=subnet_id, hostname=hostname)
-
-
-class CsvSink:
-    """Appends leases to a Kea memfile CSV (the file is a journal: new rows win).
-
-    This is the memfile back end's file format (kea_tools.leases.csvfmt) written
-    straight out, without loading the existing file into memory first.
-    """
-
-    def __init__(self, path, family):
-        from kea_tools.leases import csvfmt
-        self.family = family
-        self.format = csvfmt.FORMAT_ROW[family]
-        new = not os.path.exists(path) or os.path.getsize(path) == 0
-        if not new:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                header = fh.readline().strip()
-            if header.split(",")[0] != "address":
-                raise UserError(f"{path}: not a Kea lease file")
-            if (family == 4) != ("client_id" in header):
-                raise UserError(f"{path}: a DHCPv{10 - family} lease file")
-        self.fh = open(path, "a", encoding="utf-8", newline="")
-        if new:
-            self.fh.write(csvfmt.HEADER[family] + "\n")
-        self.count = 0
-
-    def add_many(self, leases, replace=True):
-        fmt = self.format
-        self.fh.write("".join([fmt(lease) for lease in leases]))
-        self.count += len(leases)
-        return len(leases)
-
-    def write_rows(self, rows):
-        """Append rows already in Kea's CSV format."""
-        self.fh.write("".join(rows))
-        self.count += len(rows)
-
-    def close(self):
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-
-
-def open_target(spec, family, config_dir=None):
-    """A lease back end for ``spec``; memfile CSV files get the fast :class:`CsvSink`."""
-    from kea_tools.leases import open_backend, parse_spec
-    parsed = parse_spec(spec)
-    if parsed["type"] == "memfile" and parsed.get("name") and parsed.get("persist", True):
-        name = parsed["name"]
-        if config_dir is not None and not os.path.isabs(name):
-            name = os.path.join(config_dir, name)
-        return CsvSink(name, family)
-    if config_dir is not None:
-        return open_backend(spec, family, config_dir=config_dir)
-    return open_backend(spec, family)
+    valid = end - start if end > start else 0
+    # Positional arguments: the field order of Lease4 (address, hwaddr, client_id,
+    # valid_lft, cltt, subnet_id, pool_id, fqdn_fwd, fqdn_rev, hostname).
+    return Lease4(address, bytes.fromhex(mac.replace(":", "")) if mac else None,
+                  decode_id(uid) if uid else None, valid, end - valid, subnet_id, 0,
+                  False, False, hostname)
 
 
 def load_kea_config(path):
@@ -1009,21 +912,10 @@ def import_isc_leases(path, backend, *, config=None, all_states=False, dry_run=F
     by_state = summary.by_state
     Lease4 = _model().Lease4
     lookup = subnets.lookup
-    from kea_tools.leases.csvfmt import escape
-    # Straight to CSV text when the target is a memfile file (or a dry run).
-    rows = [] if (dry_run or isinstance(backend, CsvSink)) and fam == 4 else None
     per_subnet = summary.per_subnet
     for lease in leases.values():
         if type(lease) is tuple:
             st = lease[4]
-            if st == "active" and rows is not None and "abandoned;" not in lease[7]:
-                sid = lookup(lease[0])
-                row = _fast_row4(lease, sid, escape) if sid is not None else None
-                if row is not None:
-                    by_state["active"] = by_state.get("active", 0) + 1
-                    rows.append(row)
-                    per_subnet[sid] = per_subnet.get(sid, 0) + 1
-                    continue
             if st == "active" and "abandoned;" not in lease[7]:
                 sid = lookup(lease[0])
                 kea = _fast_kea4(lease, sid, Lease4) if sid is not None else None
@@ -1059,10 +951,8 @@ def import_isc_leases(path, backend, *, config=None, all_states=False, dry_run=F
         out.append(kea)
         summary.per_subnet[sid] = summary.per_subnet.get(sid, 0) + 1
     if not dry_run:
-        if rows:
-            backend.write_rows(rows)
         for i in range(0, len(out), batch):
             backend.add_many(out[i:i + batch], replace=True)
-    summary.imported = len(out) + len(rows or ())
+    summary.imported = len(out)
     summary.seconds = time.monotonic() - started
     return summary

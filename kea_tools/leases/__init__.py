@@ -106,11 +106,14 @@ def parse_spec(spec):
     return spec
 
 
-def open_backend(spec, family=4, *, config_dir=None):
+def open_backend(spec, family=4, *, config_dir=None, append_only=False):
     """Open the lease back end described by ``spec`` (URL or Kea map) for ``family``.
 
     Relative file names are taken relative to ``config_dir`` (the directory of the
-    Kea config that named them) when it is given.
+    Kea config that named them) when it is given. ``append_only`` is for bulk
+    imports: a persistent memfile is then opened as a
+    :class:`~kea_tools.leases.memfile.MemfileJournal` (add-or-replace by appending,
+    without loading the file); other back ends open as usual.
     """
     spec = parse_spec(spec)
     if family not in (4, 6):
@@ -119,5 +122,8 @@ def open_backend(spec, family=4, *, config_dir=None):
     if spec["type"] in ("memfile", "sqlite") and name and config_dir is not None:
         if not Path(name).is_absolute():
             spec["name"] = str(Path(config_dir) / name)
+    if append_only and spec["type"] == "memfile" and spec.get("persist", True):
+        from kea_tools.leases.memfile import MemfileJournal
+        return MemfileJournal(family, spec.get("name"))
     module, _, attr = BACKENDS[spec["type"]].partition(":")
     return getattr(importlib.import_module(module), attr).from_spec(spec, family)

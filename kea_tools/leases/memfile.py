@@ -83,6 +83,59 @@ def file_users(path):
     return users
 
 
+class MemfileJournal:
+    """Appends leases to a memfile CSV without loading it, for bulk imports.
+
+    The file is a journal: Kea's loader (and ours) lets a later row for an address
+    win, so appending is an add-or-replace. Rows are checked and formatted exactly
+    as :class:`MemfileBackend` writes them; a file that another process (a running
+    server) holds open is refused, so nothing is written behind its back.
+    """
+
+    kind = "memfile"
+
+    def __init__(self, family, path):
+        self.family = family
+        self.path = str(path or DEFAULT_FILE[family])
+        users = file_users(self.path)
+        if users:
+            raise BackendError(f"{self.path}: in use by process {users[0]}; "
+                               "change leases through that server's control socket")
+        new = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
+        if not new:
+            with open(self.path, encoding="utf-8", errors="replace") as fh:
+                header = fh.readline().rstrip("\n")
+            if header.split(",")[:len(HEADER[family].split(","))] != HEADER[family].split(","):
+                raise BackendError(f"{self.path}: not a Kea DHCPv{family} lease file")
+        try:
+            self._fh = open(self.path, "a", encoding="utf-8", errors="surrogateescape",
+                            newline="")
+            if new:
+                self._fh.write(HEADER[family] + "\n")
+        except OSError as err:
+            raise BackendError(f"{self.path}: {err.strerror}") from None
+        self._row = FORMAT_ROW[family]
+
+    def add_many(self, leases, *, replace=True):
+        if not replace:
+            raise BackendError("a memfile journal only appends (add or replace)")
+        family, row = self.family, self._row
+        text = "".join([row(check_lease(lease, family)) for lease in leases])
+        try:
+            self._fh.write(text)
+            self._fh.flush()
+        except OSError as err:
+            raise BackendError(f"{self.path}: lease write failed: {err}") from None
+        return len(leases)
+
+    def close(self):
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        finally:
+            self._fh.close()
+
+
 class MemfileBackend(LeaseBackend):
     """Kea's memfile lease database (see the module docstring)."""
 

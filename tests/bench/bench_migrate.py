@@ -70,7 +70,7 @@ def bench_conf(tmp, subnets, hosts):
 
 
 def bench_leases(tmp, count):
-    from kea_tools.migrate.leases_import import open_target
+    from kea_tools.leases import open_backend
     from kea_tools.migrate.convert import Converter
     from kea_tools.migrate.emit import plain
     from kea_tools.migrate.leases_import import import_isc_leases
@@ -82,7 +82,7 @@ def bench_leases(tmp, count):
     csv = os.path.join(tmp, "kea-leases4.csv")
     t = time.perf_counter()
     cpu = time.process_time()
-    backend = open_target(f"memfile:{csv}", 4)
+    backend = open_backend(f"memfile:{csv}", 4, append_only=True)
     summary = import_isc_leases(leases, backend, config=config)
     backend.close()
     ours = time.perf_counter() - t

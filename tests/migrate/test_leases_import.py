@@ -7,7 +7,7 @@ import pytest
 
 from kea_tools.leases import open_backend
 from kea_tools.migrate.leases_import import (_parse_blocks, _finish, decode_id, import_isc_leases,
-                                             open_target, parse_leases)
+                                             parse_leases)
 from tests.conftest import ROOT
 
 NOW = 1795700000  # 2026-11-26, between the starts and ends below
@@ -145,7 +145,7 @@ def test_fast_and_careful_readers_agree():
 
 def test_import_v4_into_memfile(lease_file, tmp_path):
     csv = tmp_path / "kea-leases4.csv"
-    backend = open_target(f"memfile:{csv}", 4)
+    backend = open_backend(f"memfile:{csv}", 4, append_only=True)
     summary = import_isc_leases(lease_file(LEASES4), backend, config=CONFIG4, now=NOW)
     backend.close()
     assert summary.imported == 3 and summary.skipped_history == 1
@@ -196,7 +196,7 @@ def test_import_v6(lease_file):
 
 def test_sqlite_backend(lease_file, tmp_path):
     url = f"sqlite:///{tmp_path}/leases.db"
-    backend = open_target(url, 4)
+    backend = open_backend(url, 4)
     import_isc_leases(lease_file(LEASES4), backend, config=CONFIG4, now=NOW)
     backend.close()
     assert len(list(open_backend(url, 4).iter_leases())) == 3
@@ -220,19 +220,3 @@ def test_cli_import_and_summary(lease_file, tmp_path):
     assert csv.read_text().startswith("address,hwaddr,client_id,valid_lifetime,expire,subnet_id")
 
 
-def test_direct_csv_rows_equal_the_lease_formatter(lease_file, tmp_path):
-    """The fast CSV path writes exactly what csvfmt.format_row4 writes for the lease."""
-    from kea_tools.leases.csvfmt import format_row4
-    from kea_tools.migrate.leases_import import _FAST4, _fast_kea4, _fast_row4, _model
-    from kea_tools.leases.csvfmt import escape
-    text = LEASES4 + ('lease 10.0.0.20 {\n  starts 4 2026/11/26 10:00:00;\n  ends 6 2026/11/28 10:00:00;\n'
-                      '  binding state active;\n  hardware ethernet 00:00:00:00:00:20;\n'
-                      '  client-hostname "a,b&c";\n}\n')
-    checked = 0
-    for m in _FAST4.findall(text):
-        row = _fast_row4(m, 7, escape)
-        lease = _fast_kea4(m, 7, _model().Lease4)
-        if row is not None:
-            assert row == format_row4(lease)
-            checked += 1
-    assert checked >= 2

@@ -13,6 +13,7 @@ addresses that are leased or reserved, so a run of allocations costs O(1)
 each; a pool found full is not rescanned until an address in it is freed or a
 second has passed.
 """
+import random
 from dataclasses import dataclass, field
 
 from kea_tools.leases.model import (INFINITE_LFT, STATE_DECLINED, STATE_DEFAULT,
@@ -273,6 +274,13 @@ class AllocationEngine:
             stats = ("v4-allocation-fail-subnet",)
         return AllocResult(NO_ADDRESS, reason="no address available", fail_stats=stats)
 
+    def spread_cursors(self, rng=random):
+        """Start every pool's cursor at a random address (servers sharing a lease
+        database then walk different stretches of the pool)."""
+        for subnet in self.model.subnets:
+            for pool in subnet.pools:
+                pool.cursor = rng.randint(pool.start, pool.end)
+
     def address_freed(self, address):
         """An address went back to its pool: let the allocator look at full pools again."""
         if self._exhausted:
@@ -288,17 +296,20 @@ class AllocationEngine:
         classes = req.classes
         valid = self.lifetime(sub, classes, req.requested_lifetime, req.bootp)
         existing = self.leases.by_addr.get(address)
-        renewed = current is not None and _addr(current) == address
+        same = current is not None and _addr(current) == address
+        # Lease affinity: a reclaimed lease coming back to its client is a new
+        # assignment (it left assigned-addresses when it was reclaimed).
+        renewed = same and current.state != STATE_EXPIRED_RECLAIMED
         hostname = req.hostname or (res.hostname if res is not None else "")
-        if renewed and not hostname:
+        if same and not hostname:
             hostname = current.hostname
         lease = Lease4(int_to_ip(address), req.hwaddr, req.client_id, valid, req.now, sub.id,
                        hostname=hostname, state=STATE_DEFAULT,
-                       user_context=current.user_context if renewed else None)
+                       user_context=current.user_context if same else None)
         reclaimed = None
-        if existing is not None and not renewed and not self.owns(existing, req):
+        if existing is not None and not same and not self.owns(existing, req):
             reclaimed = existing
-        old = current if current is not None and not renewed else None
+        old = current if current is not None and not same else None
         return AllocResult(OK, lease, sub, pool, res, old, renewed, reclaimed)
 
 

@@ -5,6 +5,9 @@ The config model already resolved inheritance and option payloads; this adds
 what the packet path wants: option tables keyed by code, reservation indexes,
 integer addresses, and compiled class tests.
 """
+import json
+from importlib import resources
+
 from kea_tools.server.model import (BootFields, ClientClass4, ExpiredLeasesProcessing,
                                     Lifetimes, OptionItem, Pool4, Reservation4,
                                     ReservationIndex, ServerModel, SharedNetwork4, Subnet4,
@@ -13,18 +16,59 @@ from kea_tools.server.model import (BootFields, ClientClass4, ExpiredLeasesProce
 V4_SPACES = ("dhcp4", "")
 
 
-def options_of(option_data):
-    """DHCPv4 top-level options of one level as {code: OptionItem}."""
-    return option_table(OptionItem(o.code, o.payload, o.always_send,
-                                   getattr(o, "never_send", False))
-                        for o in option_data if o.space in V4_SPACES)
+def _options_of(option_data, encapsulations=None):
+    """DHCPv4 top-level options of one level as {code: OptionItem}.
+
+    An option whose definition encapsulates a space (43 ->
+    vendor-encapsulated-options-space, or a custom option-def with
+    "encapsulate") carries the options of that space defined at the same level
+    as sub-options after its own payload, as Kea's CfgOption::encapsulate does.
+    """
+    encapsulations = encapsulations if encapsulations is not None else {}
+    by_space = {}
+    for o in option_data:
+        by_space.setdefault(o.space, []).append(o)
+    items = []
+    for o in option_data:
+        if o.space not in V4_SPACES:
+            continue
+        payload = o.payload
+        space = encapsulations.get(o.code)
+        if space:
+            payload += b"".join(_tlv(sub.code, sub.payload) for sub in by_space.get(space, ()))
+        items.append(OptionItem(o.code, payload, o.always_send, getattr(o, "never_send", False)))
+    return option_table(items)
+
+
+def _tlv(code, data):
+    out = b""
+    for i in range(0, max(len(data), 1), 255):
+        chunk = data[i:i + 255]
+        out += bytes((code, len(chunk))) + chunk
+    return out
+
+
+def encapsulations_of(cfg):
+    """{dhcp4 option code: encapsulated space} from the standard definitions and
+    the configuration's own option-def entries (which override them)."""
+    data = json.loads(resources.files("kea_tools.codec").joinpath("data/std-options.json")
+                      .read_text())
+    out = {o["code"]: o["encapsulate"] for o in data["options"]
+           if o.get("space") == "dhcp4" and o.get("encapsulate")}
+    for d in cfg.option_defs:
+        if d.space in V4_SPACES:
+            if d.encapsulate:
+                out[d.code] = d.encapsulate
+            else:
+                out.pop(d.code, None)
+    return out
 
 
 def _boot(next_server, server_hostname, boot_file_name):
     return BootFields(next_server or None, server_hostname or None, boot_file_name or None)
 
 
-def _reservation(res, subnet_id):
+def _reservation(res, subnet_id, options_of):
     address = res.ip_address or (res.ip_addresses[0] if res.ip_addresses else None)
     return Reservation4(
         identifier_type=res.identifier_type, identifier=res.identifier,
@@ -34,7 +78,7 @@ def _reservation(res, subnet_id):
         subnet_id=subnet_id)
 
 
-def compile_class(cls, compiler):
+def compile_class(cls, compiler, options_of):
     """A config ClientClass -> ClientClass4; ``compiler(text)`` -> (predicate,
     depends_on_known) compiles a Kea expression."""
     test, known = (None, False)
@@ -76,6 +120,10 @@ def build_model(cfg, compiler=None):
     """DhcpConfig (family 4) -> ServerModel. ``compiler`` compiles class tests
     (default: kea_tools.classify through :func:`expression_compiler`)."""
     compiler = compiler or expression_compiler(cfg)
+    enc = encapsulations_of(cfg)
+
+    def options_of(option_data):
+        return _options_of(option_data, enc)
     networks = {}
     for net in cfg.shared_networks:
         p = net.params
@@ -105,7 +153,8 @@ def build_model(cfg, compiler=None):
             reservations_out_of_pool=p.reservations_out_of_pool,
             boot=_boot(p.next_server if p.next_server != "0.0.0.0" else None,
                        p.server_hostname, p.boot_file_name),
-            reservations=ReservationIndex(_reservation(r, sub.id) for r in sub.reservations),
+            reservations=ReservationIndex(_reservation(r, sub.id, options_of)
+                                          for r in sub.reservations),
             user_context=sub.user_context)
         if sub.shared_network is not None:
             s4.shared_network = networks[sub.shared_network.name]
@@ -115,8 +164,9 @@ def build_model(cfg, compiler=None):
     return ServerModel(
         subnets=subnets, shared_networks=list(networks.values()),
         options=options_of(cfg.option_data),
-        classes=[compile_class(c, compiler) for c in cfg.client_classes],
-        global_reservations=ReservationIndex(_reservation(r, 0) for r in cfg.reservations),
+        classes=[compile_class(c, compiler, options_of) for c in cfg.client_classes],
+        global_reservations=ReservationIndex(_reservation(r, 0, options_of)
+                                             for r in cfg.reservations),
         identifiers=tuple(cfg.host_reservation_identifiers),
         decline_probation_period=cfg.decline_probation_period,
         echo_client_id=cfg.echo_client_id,

@@ -228,6 +228,25 @@ def cmd_statistic_sample_count_set_all(daemon, args):
     return answer(OK, "All statistics count limit are set.")
 
 
+def _duration(args):
+    duration = _args(args).get("duration")
+    if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
+        raise CommandError("'duration' parameter expected to be a non-negative integer.")
+    return duration
+
+
+def cmd_statistic_sample_age_set(daemon, args):
+    name = _stat_name(args)
+    if not daemon.stats.set_max_age(name, _duration(args)):
+        raise CommandError(f"No '{name}' statistic found")
+    return answer(OK, f"Statistic '{name}' duration limit is set.")
+
+
+def cmd_statistic_sample_age_set_all(daemon, args):
+    daemon.stats.set_max_age_all(_duration(args))
+    return answer(OK, "All statistics duration limit are set.")
+
+
 def cmd_stat_lease4_get(daemon, args):
     """stat_cmds: per-subnet lease counts from the lease table."""
     args = _args(args)
@@ -473,6 +492,8 @@ COMMANDS = {
     "statistic-remove-all": (cmd_statistic_remove_all, None),
     "statistic-reset": (cmd_statistic_reset, None),
     "statistic-reset-all": (cmd_statistic_reset_all, None),
+    "statistic-sample-age-set": (cmd_statistic_sample_age_set, None),
+    "statistic-sample-age-set-all": (cmd_statistic_sample_age_set_all, None),
     "statistic-sample-count-set": (cmd_statistic_sample_count_set, None),
     "statistic-sample-count-set-all": (cmd_statistic_sample_count_set_all, None),
     "status-get": (cmd_status_get, None),

@@ -11,6 +11,7 @@ interfaces, control socket) is refused and the running one keeps serving; the
 lease table is kept across reconfigurations whenever the lease database is
 unchanged, so no lease is ever lost.
 """
+import gc
 import logging
 import os
 import selectors
@@ -37,6 +38,9 @@ from kea_tools.server.stats import Statistics, subnet_stat
 log = logging.getLogger("kea-dhcp4.dhcp4")
 
 BURST = 64
+# Lease databases several servers may share: each server starts its allocator
+# at a random place in each pool, so that they rarely race for one address.
+SHARED_BACKENDS = ("postgresql", "mysql")
 SEVERITIES = {"FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING,
               "INFO": logging.INFO, "DEBUG": logging.DEBUG}
 LOG_FORMAT = "%(asctime)s %(levelname)-5s [%(name)s/%(process)d] %(message)s"
@@ -235,6 +239,8 @@ class Daemon:
             server_addresses=lambda iface: addresses.get(iface, ()), our_addresses=ours,
             client_port=self.client_port, arp_unicast=any(s.device_bound for s in self.sockets))
         self.pipeline.init_stats()
+        if getattr(self.backend, "kind", "") in SHARED_BACKENDS:
+            self.pipeline.engine.spread_cursors()
         for lease, why in self.pipeline.orphan_leases():
             log.warning("DHCP4_LEASE_ORPHAN lease %s (subnet-id %d) is %s; kept",
                         lease.address, lease.subnet_id, why)
@@ -249,8 +255,9 @@ class Daemon:
                  "%d subnet(s), %d lease(s)", len(self.model.subnets), len(self.leases))
 
     def configure(self, cfg, raw, config_dir):
+        prepared = self.prepare(cfg, raw, config_dir)
         configure_logging(cfg.loggers, self.debug)
-        self.apply(self.prepare(cfg, raw, config_dir))
+        self.apply(prepared)
 
     def reload(self):
         """Re-read the configuration file; on error the running config stays."""
@@ -396,6 +403,10 @@ class Daemon:
         """Run until shutdown; returns the exit code."""
         conns = {}
         by_local = {}
+        # The packet path allocates many short-lived, acyclic objects: keep the
+        # cyclic collector from scanning the (large, long-lived) lease table.
+        gc.freeze()
+        gc.set_threshold(50000, 20, 100)
         try:
             while self.exit_code is None:
                 events = self.selector.select(self._next_timer())

@@ -16,7 +16,8 @@ those replies.
 import heapq
 from dataclasses import dataclass
 
-from kea_tools.leases import BackendError, DuplicateLeaseError, LeaseError
+from kea_tools.leases import (BackendError, DuplicateLeaseError, LeaseError,
+                              LeaseNotFoundError)
 from kea_tools.leases.model import INFINITE_LFT, STATE_EXPIRED_RECLAIMED
 
 from kea_tools.server.model import int_to_ip, ip_to_int
@@ -58,7 +59,19 @@ class LeaseTable:
         if lease.client_id:
             self.by_cid.setdefault(lease.client_id, set()).add(addr)
         if lease.valid_lft != INFINITE_LFT and lease.state != STATE_EXPIRED_RECLAIMED:
-            heapq.heappush(self._expiry, (lease.cltt + lease.valid_lft, addr))
+            heap = self._expiry
+            heapq.heappush(heap, (lease.cltt + lease.valid_lft, addr))
+            if len(heap) > 2 * len(self.by_addr) + 10000:
+                self._rebuild_expiry()
+
+    def _rebuild_expiry(self):
+        """Every renewal pushes a new expiry and leaves the old one behind: drop
+        the stale entries once they outnumber the leases."""
+        self._expiry = [(lease.cltt + lease.valid_lft, addr)
+                        for addr, lease in self.by_addr.items()
+                        if lease.valid_lft != INFINITE_LFT
+                        and lease.state != STATE_EXPIRED_RECLAIMED]
+        heapq.heapify(self._expiry)
 
     def _unindex(self, addr, lease):
         if self.by_addr.get(addr) is lease:
@@ -153,25 +166,28 @@ class LeaseTable:
         journal, self._journal = self._journal, []
         if not journal:
             return {}
-        failed = {}
-        backend = self.backend
         try:
-            with backend.batch():
-                for change in journal:
-                    if change.tag in failed:
-                        continue
-                    try:
+            failed = self._write(journal)
+        except (DuplicateLeaseError, LeaseError):
+            # The back end found the conflict only when it wrote the whole batch
+            # (SQL: one multi-row INSERT): write each request on its own, so that
+            # only the requests that lost the race fail.
+            failed = {}
+            by_tag = {}
+            for change in journal:
+                by_tag.setdefault(change.tag, []).append(change)
+            for tag, changes in by_tag.items():
+                try:
+                    failed.update(self._write(changes))
+                except DuplicateLeaseError:
+                    failed[tag] = CONFLICT
+                    for change in changes:
                         if change.kind == ADD:
-                            backend.add(change.new)
-                        elif change.kind == UPDATE:
-                            backend.put(change.new)
-                        else:
-                            backend.delete(change.old.address)
-                    except DuplicateLeaseError:
-                        failed[change.tag] = CONFLICT
-                        self._adopt_stored(change)
-                    except LeaseError:
-                        failed[change.tag] = CONFLICT
+                            self._adopt_stored(change)
+                except LeaseError:
+                    failed[tag] = CONFLICT
+                except (BackendError, OSError):
+                    failed[tag] = STORAGE
         except (BackendError, OSError):
             for change in reversed(journal):
                 self._replace(change.address, change.new, change.old)
@@ -180,6 +196,29 @@ class LeaseTable:
             for change in reversed(journal):
                 if change.tag in failed and self.by_addr.get(change.address) is change.new:
                     self._replace(change.address, change.new, change.old)
+        return failed
+
+    def _write(self, journal):
+        """Write changes in one batch; {tag: CONFLICT} for writes refused one by one
+        (a back end that checks each write at once, like memfile)."""
+        failed = {}
+        backend = self.backend
+        with backend.batch():
+            for change in journal:
+                if change.tag in failed:
+                    continue
+                try:
+                    if change.kind == ADD:
+                        backend.add(change.new)
+                    elif change.kind == UPDATE:
+                        backend.put(change.new)
+                    else:
+                        backend.delete(change.old.address)
+                except DuplicateLeaseError:
+                    failed[change.tag] = CONFLICT
+                    self._adopt_stored(change)
+                except LeaseNotFoundError:
+                    failed[change.tag] = CONFLICT
         return failed
 
     def _adopt_stored(self, change):

@@ -15,6 +15,7 @@ Nothing here touches a socket or the wall clock: datagrams come in as
 injected, so unit tests run the whole pipeline in-process.
 """
 import logging
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -113,6 +114,42 @@ class Exchange:
     ids: list = None
 
 
+_HEADER = struct.Struct("!BBBBIHH4s4s4s4s16s64s128s")
+_COOKIE = b"\x63\x82\x53\x63"
+_aton = socket.inet_aton
+
+
+def encode_reply(p):
+    """A reply on the wire: what Packet4.build() gives for a reply without option
+    overload, built with fewer steps (this runs for every packet sent). Long
+    options are split (RFC 3396); relay agent information goes last."""
+    parts = [_HEADER.pack(p.op, p.htype, p.hlen, p.hops, p.xid, p.secs, p.flags,
+                          _aton(p.ciaddr), _aton(p.yiaddr), _aton(p.siaddr), _aton(p.giaddr),
+                          bytes(p.chaddr).ljust(16, b"\0")[:16], bytes(p.sname).ljust(64, b"\0")[:64],
+                          bytes(p.file).ljust(128, b"\0")[:128]), _COOKIE]
+    append = parts.append
+    rai = None
+    for opt in p.options:
+        code, data = opt.code, opt.data
+        if code == OPT_RAI:
+            rai = opt
+            continue
+        n = len(data)
+        if n <= 255:
+            append(bytes((code, n)))
+            append(data)
+        else:
+            for i in range(0, n, 255):
+                chunk = data[i:i + 255]
+                append(bytes((code, len(chunk))))
+                append(chunk)
+    if rai is not None:
+        append(bytes((OPT_RAI, len(rai.data))))
+        append(rai.data)
+    append(b"\xff")
+    return b"".join(parts)
+
+
 def index_options(pkt):
     """{code: payload} of a packet's options, the first of each code winning."""
     out = {}
@@ -160,6 +197,23 @@ class Pipeline4:
         self.handlers = {DISCOVER: self.discover, REQUEST: self.request,
                          DECLINE: self.decline, RELEASE: self.release, INFORM: self.inform}
         self.debug = log.isEnabledFor(logging.DEBUG)
+        # Counter increments of the current burst, added to the statistics once
+        # per burst: one sample per name per burst instead of one per packet.
+        self.counts = {}
+        # (merged option table, PRL) -> the options chosen for it: clients of
+        # one kind send one PRL, so the choice is made once, not per packet.
+        self._chosen = {}
+        self._boot = {}
+
+    def bump(self, name, delta=1):
+        counts = self.counts
+        counts[name] = counts.get(name, 0) + delta
+
+    def flush_counts(self):
+        counts, self.counts = self.counts, {}
+        add = self.stats.add
+        for name, delta in counts.items():
+            add(name, delta)
 
     # --- configuration-time work -------------------------------------------------
     def init_stats(self):
@@ -202,7 +256,7 @@ class Pipeline4:
                 self.receive(ex, now)
             except Exception as err:  # a bug on one packet must not stop the server
                 log.exception("DHCP4_PACKET_PROCESS_EXCEPTION exception processing packet: %s", err)
-                self.stats.add("pkt4-receive-drop")
+                self.bump("pkt4-receive-drop")
                 ex.response = None
                 ex.drop = "processing-failed"
             exchanges.append(ex)
@@ -222,6 +276,7 @@ class Pipeline4:
                 continue
             if sent is not None:
                 out.append(sent)
+        self.flush_counts()
         return out
 
     def failed_commit(self, ex, reason):
@@ -231,15 +286,15 @@ class Pipeline4:
             self.make_nak(ex, "address taken by another server")
         else:
             ex.response = None
-            self.stats.add("pkt4-receive-drop")
+            self.bump("pkt4-receive-drop")
             if self.debug:
                 log.debug("DHCP4_LEASE_STORE_FAIL %s: lease not stored (%s), reply dropped",
                           self.label(ex), reason)
 
     # --- phase 1: per-packet steps -------------------------------------------------
     def receive(self, ex, now):
-        st = self.stats
-        st.add("pkt4-received")
+        bump = self.bump
+        bump("pkt4-received")
         data = ex.incoming.data
         if self.hooks.has("buffer4_receive"):
             handle = self.hooks.call("buffer4_receive", {"query4": data})
@@ -252,13 +307,13 @@ class Pipeline4:
             try:
                 ex.query = Packet4.parse(data)
             except CodecError as err:
-                st.add("pkt4-parse-failed")
+                bump("pkt4-parse-failed")
                 return self.dropped(ex, f"malformed packet: {err}")
         q = ex.query
         ex.opts = index_options(q)
         mt = q.msg_type
         ex.msg_type = mt or 0
-        st.add(RECEIVED_STAT.get(mt, "pkt4-unknown-received"))
+        bump(RECEIVED_STAT.get(mt, "pkt4-unknown-received"))
         if not self.accept(ex):
             return None
         self.early_classify(ex)
@@ -287,7 +342,7 @@ class Pipeline4:
         return self.handlers[mt](ex, now)
 
     def dropped(self, ex, reason):
-        self.stats.add("pkt4-receive-drop")
+        self.bump("pkt4-receive-drop")
         ex.drop = reason
         ex.response = None
         if self.debug:
@@ -468,7 +523,6 @@ class Pipeline4:
 
     # --- message handlers ----------------------------------------------------------------
     def alloc_request(self, ex, now, fake, hint):
-        q = ex.query
         sub = ex.subnet
         lt = ex.opts.get(OPT_LEASE_TIME)
         hostname = ""
@@ -549,13 +603,13 @@ class Pipeline4:
 
     def alloc_failed(self, ex, result, nak):
         for name in result.fail_stats:
-            self.stats.add(name)
+            self.bump(name)
             if ex.subnet is not None:
-                self.stats.add(subnet_stat(ex.subnet.id, name))
+                self.bump(subnet_stat(ex.subnet.id, name))
         if result.fail_stats:
-            self.stats.add("v4-allocation-fail")
+            self.bump("v4-allocation-fail")
             if ex.subnet is not None:
-                self.stats.add(subnet_stat(ex.subnet.id, "v4-allocation-fail"))
+                self.bump(subnet_stat(ex.subnet.id, "v4-allocation-fail"))
         if nak or result.status == ALLOC_NAK:
             return self.make_nak(ex, result.reason)
         return self.dropped(ex, result.reason)
@@ -563,39 +617,39 @@ class Pipeline4:
     def commit_lease(self, ex, result):
         """Stage the lease (new address first, then the client's old one goes) and
         keep the statistics in step."""
-        st, table, tag = self.stats, self.leases, ex.tag
+        bump, table, tag = self.bump, self.leases, ex.tag
         lease = result.lease
         table.stage_put(lease, tag)
         if result.reclaimed is not None:
             self.account_reclaim(result.reclaimed)
         if not result.renewed:
-            st.add("cumulative-assigned-addresses")
-            st.add(subnet_stat(lease.subnet_id, "cumulative-assigned-addresses"))
-            st.add(subnet_stat(lease.subnet_id, "assigned-addresses"))
+            bump("cumulative-assigned-addresses")
+            bump(subnet_stat(lease.subnet_id, "cumulative-assigned-addresses"))
+            bump(subnet_stat(lease.subnet_id, "assigned-addresses"))
         if result.old_lease is not None:
             old = result.old_lease
             table.stage_delete(old, tag)
             ex.deleted.append(old)
             if old.state != STATE_EXPIRED_RECLAIMED:
-                st.add(subnet_stat(old.subnet_id, "assigned-addresses"), -1)
+                bump(subnet_stat(old.subnet_id, "assigned-addresses"), -1)
             self.engine.address_freed(old.address)
         ex.lease = lease
         ex.committed_hook = True
 
     def account_reclaim(self, old):
         """Another client's expired lease is taken over: Kea reclaims it first."""
-        st = self.stats
+        bump = self.bump
         if old.state == STATE_EXPIRED_RECLAIMED:
             return
         if old.state == STATE_DECLINED:
-            st.add("declined-addresses", -1)
-            st.add(subnet_stat(old.subnet_id, "declined-addresses"), -1)
-            st.add("reclaimed-declined-addresses")
-            st.add(subnet_stat(old.subnet_id, "reclaimed-declined-addresses"))
+            bump("declined-addresses", -1)
+            bump(subnet_stat(old.subnet_id, "declined-addresses"), -1)
+            bump("reclaimed-declined-addresses")
+            bump(subnet_stat(old.subnet_id, "reclaimed-declined-addresses"))
         else:
-            st.add(subnet_stat(old.subnet_id, "assigned-addresses"), -1)
-        st.add("reclaimed-leases")
-        st.add(subnet_stat(old.subnet_id, "reclaimed-leases"))
+            bump(subnet_stat(old.subnet_id, "assigned-addresses"), -1)
+        bump("reclaimed-leases")
+        bump(subnet_stat(old.subnet_id, "reclaimed-leases"))
 
     def client_lease_at(self, ex, address):
         lease = self.leases.by_addr.get(address)
@@ -620,8 +674,8 @@ class Pipeline4:
                               fqdn_rev=False, state=STATE_DECLINED, cltt=now,
                               valid_lft=self.model.decline_probation_period, user_context=None)
         self.leases.stage_put(declined, ex.tag)
-        self.stats.add("declined-addresses")
-        self.stats.add(subnet_stat(lease.subnet_id, "declined-addresses"))
+        self.bump("declined-addresses")
+        self.bump(subnet_stat(lease.subnet_id, "declined-addresses"))
         ex.lease = declined
         ex.committed_hook = True
         log.info("DHCP4_DECLINE_LEASE %s: address %s declined, probation %d s",
@@ -640,7 +694,7 @@ class Pipeline4:
                 return self.dropped(ex, "lease4_release kept the lease")
         self.leases.stage_delete(lease, ex.tag)
         if lease.state != STATE_EXPIRED_RECLAIMED:
-            self.stats.add(subnet_stat(lease.subnet_id, "assigned-addresses"), -1)
+            self.bump(subnet_stat(lease.subnet_id, "assigned-addresses"), -1)
         self.engine.address_freed(lease.address)
         ex.deleted.append(lease)
         ex.committed_hook = True
@@ -697,7 +751,13 @@ class Pipeline4:
             opts.append(Option(OPT_T2, _U32.pack(t2)))
         opts.append(Option(OPT_SUBNET_MASK, ex.subnet.mask_bytes))
         self.add_options(ex, resp, lease)
-        boot = self.model.boot_fields(ex.subnet, tuple(ex.classes), ex.reservation)
+        bkey = (id(ex.subnet), tuple(ex.classes), id(ex.reservation))
+        boot = self._boot.get(bkey)
+        if boot is None:
+            boot = self.model.boot_fields(ex.subnet, bkey[1], ex.reservation)
+            if len(self._boot) > 4096:
+                self._boot.clear()
+            self._boot[bkey] = boot
         if boot.next_server:
             resp.siaddr = boot.next_server
         if boot.server_hostname:
@@ -737,33 +797,43 @@ class Pipeline4:
         return _U32.pack(ip_to_int(local))
 
     def add_options(self, ex, resp, lease):
-        q = ex.query
         merged = self.model.merged_options(ex.subnet, ex.pool, tuple(ex.classes), ex.reservation)
         opts = resp.options
         opts.append(Option(OPT_SERVER_ID, self.server_identifier(ex, merged)))
-        present = {o.code for o in opts}
         prl = ex.opts.get(OPT_PRL) or b""
-        for code in prl:
+        key = (id(merged), prl)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._choose_options(merged, prl, {o.code for o in opts})
+            if len(self._chosen) > 4096:
+                self._chosen.clear()
+            self._chosen[key] = chosen
+        if self.hooks.has("pkt4_send"):
+            opts.extend(Option(o.code, o.data) for o in chosen)  # a callout may edit them
+        else:
+            opts.extend(chosen)
+        if lease is not None and lease.hostname and (OPT_HOSTNAME in ex.opts or OPT_HOSTNAME in prl) \
+                and all(o.code != OPT_HOSTNAME for o in chosen):
+            opts.append(Option(OPT_HOSTNAME, lease.hostname.encode("latin-1", "replace")))
+        self.echo(ex, resp)
+
+    @staticmethod
+    def _choose_options(merged, prl, present):
+        """The configured options a reply carries, in order: those the client
+        asked for (PRL order), then routers/DNS/domain, then always-send."""
+        chosen = []
+        present = set(present)
+        for code in (*prl, *BASIC_OPTIONS, *(c for c, i in merged.items() if i.always_send)):
             if code in present or code in SERVER_SET:
                 continue
             item = merged.get(code)
-            if item is not None and not item.never_send:
-                opts.append(Option(code, item.data))
-                present.add(code)
-        for code in BASIC_OPTIONS:
-            if code not in present:
-                item = merged.get(code)
-                if item is not None and not item.never_send:
-                    opts.append(Option(code, item.data))
-                    present.add(code)
-        for code, item in merged.items():
-            if item.always_send and code not in present and code not in SERVER_SET:
-                opts.append(Option(code, item.data))
-                present.add(code)
-        if lease is not None and lease.hostname and OPT_HOSTNAME not in present and (
-                OPT_HOSTNAME in ex.opts or OPT_HOSTNAME in prl):
-            opts.append(Option(OPT_HOSTNAME, lease.hostname.encode("latin-1", "replace")))
-        self.echo(ex, resp)
+            if item is None or item.never_send:
+                continue
+            if code not in prl and code not in BASIC_OPTIONS and not item.always_send:
+                continue
+            chosen.append(Option(code, item.data))
+            present.add(code)
+        return tuple(chosen)
 
     def echo(self, ex, resp):
         """Client identifier (RFC 6842, echo-client-id) and relay agent
@@ -801,15 +871,15 @@ class Pipeline4:
                                  client_port=self.client_port, arp_unicast=self.arp_unicast)
         if dest.set_broadcast_flag:
             resp.flags |= 0x8000
-        data = resp.build()
+        data = encode_reply(resp)
         if hooks.has("buffer4_send"):
             handle = hooks.call("buffer4_send", {"response4": data})
             if handle.status in (H.SKIP, H.DROP):
                 return None
             data = handle.arguments["response4"]
-        st = self.stats
-        st.add("pkt4-sent")
+        bump = self.bump
+        bump("pkt4-sent")
         sent = SENT_STAT.get(resp.msg_type)
         if sent is not None:
-            st.add(sent)
+            bump(sent)
         return Outgoing(data, dest, ex.incoming.iface, ex.incoming.local_address, resp)

@@ -49,21 +49,39 @@ class Statistics:
         self._clock = clock
         self.max_samples = max_samples
         self._samples = {}
+        # name -> seconds: statistics limited by sample age instead of count
+        # (statistic-sample-age-set); "*" applies to every statistic.
+        self._ages = {}
 
     # --- updates ------------------------------------------------------------
     def set(self, name, value):
         samples = self._samples.get(name)
         if samples is None:
-            samples = self._samples[name] = deque(maxlen=self.max_samples)
+            samples = self._samples[name] = self._new()
         samples.appendleft((value, self._clock()))
+        if self._ages:
+            self._prune(name, samples)
 
     def add(self, name, delta=1):
         samples = self._samples.get(name)
         if samples is None:
-            samples = self._samples[name] = deque(maxlen=self.max_samples)
+            samples = self._samples[name] = self._new()
             samples.appendleft((delta, self._clock()))
         else:
             samples.appendleft((samples[0][0] + delta, self._clock()))
+        if self._ages:
+            self._prune(name, samples)
+
+    def _new(self):
+        return deque(maxlen=None if "*" in self._ages else self.max_samples)
+
+    def _prune(self, name, samples):
+        age = self._ages.get(name, self._ages.get("*"))
+        if age is None:
+            return
+        cutoff = samples[0][1] - age
+        while len(samples) > 1 and samples[-1][1] < cutoff:
+            samples.pop()
 
     def init(self, names):
         """Create statistics at 0 (as Kea does at start-up) unless present."""
@@ -125,8 +143,25 @@ class Statistics:
 
     def set_max_samples_all(self, count):
         self.max_samples = count
+        self._ages.clear()
         for name in list(self._samples):
             self.set_max_samples(name, count)
+
+    def set_max_age(self, name, seconds):
+        """Keep samples younger than ``seconds`` (the count limit no longer applies)."""
+        samples = self._samples.get(name)
+        if samples is None:
+            return False
+        self._ages[name] = seconds
+        self._samples[name] = deque(samples, maxlen=None)
+        self._prune(name, self._samples[name])
+        return True
+
+    def set_max_age_all(self, seconds):
+        self._ages = {"*": seconds}
+        for name in list(self._samples):
+            self._samples[name] = deque(self._samples[name], maxlen=None)
+            self._prune(name, self._samples[name])
 
     def remove_matching(self, prefix):
         """Drop every statistic whose name starts with ``prefix`` (a removed subnet)."""

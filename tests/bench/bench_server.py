@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,9 @@ from tabulate import tabulate  # noqa: E402
 
 from tests.e2e.netns import NetLab  # noqa: E402
 
-POOL = ("10.0.0.10", "10.0.255.250")
+PERF_EXTRA = os.environ.get("BENCH_PERFDHCP_ARGS", "").split()
+# A /8: 30 s at 9,000/s needs 270,000 addresses (perfdhcp clients never repeat).
+POOL = ("10.1.0.0", "10.255.255.250")
 
 
 def dhcp4_config(tmp, backend):
@@ -39,11 +42,31 @@ def dhcp4_config(tmp, backend):
         "interfaces-config": {"interfaces": ["s0"], "dhcp-socket-type": "udp"},
         "lease-database": db,
         "valid-lifetime": 4000,
-        "subnet4": [{"id": 1, "subnet": "10.0.0.0/16", "pools": [{"pool": f"{POOL[0]} - {POOL[1]}"}],
+        "subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": f"{POOL[0]} - {POOL[1]}"}],
                      "option-data": [{"name": "routers", "data": "10.0.0.1"}]}],
         "loggers": [{"name": "kea-dhcp4", "severity": "WARN",
                      "output_options": [{"output": str(tmp / "server.log")}]}],
     }
+
+
+def pg_bridge(lab, srv):
+    """Reach the host's PostgreSQL (127.0.0.1:5432) from the server namespace's own
+    loopback through a UNIX socket (socat on both sides): database traffic only,
+    no host interface is touched. Creates the scratch database and its schema."""
+    import subprocess
+    from kea_tools.leases import parse_spec
+    from kea_tools.leases.pgsql import init_schema
+    db = os.environ.get("BENCH_PGDB", "keactl_bench")
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c",
+                    f"DROP DATABASE IF EXISTS {db}", "-c", f"CREATE DATABASE {db}"], check=True)
+    init_schema(parse_spec(f"postgresql://postgres@127.0.0.1/{db}"))
+    sock = lab.tmp / "pg.sock"
+    host = subprocess.Popen(["socat", f"UNIX-LISTEN:{sock},fork", "TCP:127.0.0.1:5432"])
+    time.sleep(0.5)
+    srv.popen(["socat", "TCP-LISTEN:5432,bind=127.0.0.1,reuseaddr,fork",
+               f"UNIX-CONNECT:{sock}"], name="socat")
+    time.sleep(0.5)
+    return host
 
 
 def start(lab, ns, which, tmp, backend):
@@ -65,7 +88,7 @@ def start(lab, ns, which, tmp, backend):
 
 
 def perf(ns, rate, duration):
-    out = ns.run(["perfdhcp", "-4", "-r", str(rate), "-p", str(duration), "-R", "1000000",
+    out = ns.run(["perfdhcp", "-4", *PERF_EXTRA, "-r", str(rate), "-p", str(duration), "-R", "1000000",
                   "-l", "10.0.0.2", "10.0.0.1"], check=False, timeout=duration + 60).stdout
     sent = [int(x) for x in re.findall(r"sent packets: (\d+)", out)]
     recv = [int(x) for x in re.findall(r"received packets: (\d+)", out)]
@@ -86,13 +109,18 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
     rates = [int(r) for r in args.rates.split(",")]
+    # SIGTERM unwinds like Ctrl-C, so the namespaces and daemons are removed.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     servers = [args.only] if args.only else ["keactl", "kea"]
     rows = []
+    bridge = None
     with NetLab() as lab:
         srv, cli = lab.namespace("srv"), lab.namespace("cli")
+        if args.backend == "postgresql":
+            bridge = pg_bridge(lab, srv)
         lab.veth(srv, "s0", cli, "c0")
-        srv.add_address("s0", "10.0.0.1/16")
-        cli.add_address("c0", "10.0.0.2/16")
+        srv.add_address("s0", "10.0.0.1/8")
+        cli.add_address("c0", "10.0.0.2/8")
         for rate in rates:
             row = [rate]
             for which in servers:
@@ -107,6 +135,9 @@ def main():
                 row.append(f"{float(row[1]) / max(float(row[3]), 1):.2f}")
             rows.append(row)
             print(f"rate {rate}: {row[1:]}", flush=True)
+    if bridge is not None:
+        bridge.terminate()
+        bridge.wait(10)
     headers = ["offered DORA/s"]
     for which in servers:
         headers += [f"{which} DORA/s", f"{which} drops"]

@@ -7,7 +7,7 @@ from kea_tools.codec.v4 import Packet4
 from kea_tools.leases import open_backend
 from kea_tools.server.hooks import HooksManager
 from kea_tools.server.leasetable import LeaseTable
-from kea_tools.server.model import (OptionItem, Pool4, Reservation4, ReservationIndex,
+from kea_tools.server.model import (OptionItem, Pool4, Reservation4,
                                     ServerModel, Subnet4, ip_to_int, option_table)
 from kea_tools.server.pipeline4 import Incoming, Pipeline4
 from kea_tools.server.stats import Statistics

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import require_program
-from tests.e2e.netns import (dhclient, dhclient_release, dhcpcd, netlab, perfdhcp,  # noqa: F401
+from tests.e2e.netns import (DHCPCD_CONF, dhclient, dhclient_release, netlab, perfdhcp,  # noqa: F401
                              read_records, record_script, two_hosts)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def server_config(tmp, reservations=(), **over):
         "control-socket": {"socket-type": "unix", "socket-name": str(tmp / "ctl.sock")},
         "lease-database": {"type": "memfile", "name": str(tmp / "leases4.csv"), "lfc-interval": 0},
         "hooks-libraries": [{"library": "libdhcp_lease_cmds.so"}],
-        "valid-lifetime": 8, "renew-timer": 3, "rebind-timer": 6,
+        "valid-lifetime": 16, "renew-timer": 3, "rebind-timer": 12,
         "option-data": [{"name": "domain-name-servers", "data": "192.0.2.53, 192.0.2.54"},
                         {"name": "domain-name", "data": "e2e.example"}],
         "subnet4": [
@@ -62,6 +62,29 @@ def lease_list(conf):
     result = CliRunner().invoke(leases, ["-c", str(conf), "list", "--format", "json", "--active"])
     assert result.exit_code == 0, result.output
     return {lease["ip-address"]: lease for lease in json.loads(result.output)}
+
+
+# dhcpcd keeps state under /var/lib/dhcpcd and /run/dhcpcd: bind private
+# directories over both inside the mount namespace `ip netns exec` gives it.
+DHCPCD_WRAPPER = """set -e
+mkdir -p /run/dhcpcd
+mount --bind '{db}' /var/lib/dhcpcd
+mount --bind '{run}' /run/dhcpcd
+exec "$@"
+"""
+
+
+def run_dhcpcd(ns, tmp):
+    """dhcpcd in the foreground (-B), staying up to renew, releasing on exit."""
+    require_program("dhcpcd")
+    d = tmp / "dhcpcd-run"
+    for sub in ("db", "run"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    script, log = record_script(d)
+    (d / "dhcpcd.conf").write_text(DHCPCD_CONF + "release\n")
+    argv = ["sh", "-c", DHCPCD_WRAPPER.format(db=d / "db", run=d / "run"), "dhcpcd", "dhcpcd",
+            "-B", "-4", "-f", str(d / "dhcpcd.conf"), "-c", str(script), "c0"]
+    return ns.popen(argv, name="dhcpcd"), log
 
 
 def last(log, reasons):
@@ -109,9 +132,10 @@ def test_dhclient_udhcpc_dhcpcd_lease_renew_release(two_hosts):
     assert bound["router"] == "192.0.2.1" and bound["dns"].split() == ["192.0.2.53", "192.0.2.54"]
     assert bound["ip"] in lease_list(conf)
     cli.add_address("c0", f"{bound['ip']}/24")
-    # After a renewal busybox runs its script again ("renew", or "bound" in 1.35).
+    # busybox renews at half the lease time (it ignores T1), and runs its script
+    # again ("renew").
     proc.wait_for(lambda: len([r for r in read_records(log) if r["@reason"] in ("bound", "renew")])
-                  > 1, 15, "renew")
+                  > 1, 25, "renew")
     assert last(log, ("bound", "renew"))["ip"] == bound["ip"]
     proc.popen.send_signal(signal.SIGUSR2)
     deadline = time.time() + 5
@@ -121,14 +145,23 @@ def test_dhclient_udhcpc_dhcpcd_lease_renew_release(two_hosts):
     proc.stop()
     cli.run(["ip", "addr", "flush", "dev", "c0"])
 
-    # dhcpcd: a lease with the same options; it stays in the lease file.
-    proc, log = dhcpcd(cli, "c0", lab.tmp)
+    # dhcpcd (configures c0 itself; not oneshot, so that it renews): a lease, a
+    # renewal at T1, and with the "release" option a RELEASE when it stops.
+    proc, log = run_dhcpcd(cli, lab.tmp)
+    proc.wait_for(lambda: any(r["@reason"] in ("BOUND", "REBOOT") for r in read_records(log)),
+                  20, "BOUND")
     bound = last(log, ("BOUND", "REBOOT"))
     assert bound["new_routers"] == "192.0.2.1"
     assert bound["new_domain_name_servers"] == "192.0.2.53 192.0.2.54"
     held = lease_list(conf)
     assert list(held) == [bound["new_ip_address"]]
+    proc.wait_for(lambda: any(r["@reason"] == "RENEW" for r in read_records(log)), 20, "RENEW")
+    assert last(log, ("RENEW",))["new_ip_address"] == bound["new_ip_address"]
     proc.stop()
+    deadline = time.time() + 5
+    while lease_list(conf) and time.time() < deadline:
+        time.sleep(0.2)
+    assert lease_list(conf) == {}
     assert server.poll() is None
     server.stop()
 

@@ -367,3 +367,67 @@ def test_orphan_leases_are_kept_and_reported():
     pipe = server(backend=backend)
     assert [l.address for l, _ in pipe.orphan_leases()] == ["10.9.9.9"]
     assert pipe.leases.get(ip_to_int("10.9.9.9")) is not None
+
+
+def test_fast_reply_encoder_matches_codec_build():
+    from kea_tools.codec.v4 import Packet4
+    from kea_tools.server.pipeline4 import encode_reply
+    pipe = server()
+    rai = Option(82, bytes([1, 3]) + b"abc")
+    _, outs = exchange(pipe, packet(1, mac(1), giaddr="192.0.2.9", options=[rai]),
+                       packet(1, mac(2), options=[Option(61, b"\x01" + mac(2))]))
+    long_opt = Packet4(op=2, xid=7, yiaddr="192.0.2.3", siaddr="192.0.2.1", sname=b"srv",
+                       file=b"boot.efi")
+    long_opt.options.extend([Option(53, b"\x05"), rai, Option(43, bytes(range(256)) * 2)])
+    for resp in [o.response for o in outs] + [long_opt]:
+        assert encode_reply(resp) == resp.build()
+
+
+def test_lease_affinity_after_reclamation_keeps_counts_right():
+    clock = Clock()
+    pipe = server(clock=clock)
+    _, ack = dora(pipe, mac(1))
+    clock.now += 8000
+    # Reclaim as the daemon's timer does (expired-reclaimed, identity kept).
+    from kea_tools.leases.model import STATE_EXPIRED_RECLAIMED
+    for lease in pipe.leases.pop_expired(clock.now, 100):
+        pipe.leases.stage_put(lease.copy(state=STATE_EXPIRED_RECLAIMED))
+        pipe.stats.add("subnet[1].assigned-addresses", -1)
+    pipe.leases.commit()
+    assert pipe.stats.value("subnet[1].assigned-addresses") == 0
+    _, ack2 = dora(pipe, mac(1))
+    assert ack2.yiaddr == ack.yiaddr
+    assert pipe.leases.backend.get(ack.yiaddr).state == 0
+    assert pipe.stats.value("subnet[1].assigned-addresses") == 1
+    # Another client may take an expired (unreclaimed) lease; it is counted as reclaimed.
+    clock.now += 8000
+    (offer,), _ = exchange(pipe, packet(1, mac(2), requested=ack.yiaddr))
+    assert offer.yiaddr == ack.yiaddr
+    (ack3,), _ = exchange(pipe, packet(3, mac(2), requested=ack.yiaddr, server_id=SERVER))
+    assert ack3.msg_type == 5
+    assert pipe.stats.value("reclaimed-leases") == 1
+    assert pipe.stats.value("subnet[1].assigned-addresses") == 1
+
+
+def test_request_for_pool_of_another_class_naked():
+    from kea_tools.server.model import ClientClass4
+    cls = ClientClass4("phones", test=lambda ex: ex.opts.get(60) == b"phone")
+    s = subnet(pools=[pool("192.0.2.10", "192.0.2.10", client_class="phones"),
+                      ("192.0.2.50", "192.0.2.50")])
+    pipe = server([s], classes=[cls])
+    (nak,), _ = exchange(pipe, packet(3, mac(1), requested="192.0.2.10", server_id=SERVER))
+    assert nak.msg_type == 6
+    (ack,), _ = exchange(pipe, packet(3, mac(2), requested="192.0.2.10", server_id=SERVER,
+                                      options=[Option(60, b"phone")]))
+    assert ack.msg_type == 5
+
+
+def test_nak_via_relay_sets_broadcast_bit_and_keeps_option_82():
+    pipe = server()
+    rai = Option(82, bytes([1, 2]) + b"ab")
+    (nak,), out = exchange(pipe, packet(3, mac(1), requested="10.1.1.1", server_id=SERVER,
+                                        giaddr="192.0.2.254", options=[rai]),
+                           src="192.0.2.254", port=67, local=SERVER)
+    assert nak.msg_type == 6 and nak.flags & 0x8000
+    assert nak.options.data(82) == rai.data
+    assert out[0].destination.address == "192.0.2.254" and out[0].destination.port == 67

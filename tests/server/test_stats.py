@@ -35,3 +35,20 @@ def test_global_names_match_kea_22():
     kea = json.loads(line[3:])["arguments"]
     kea_globals = {n for n in kea if not n.startswith("subnet[")}
     assert kea_globals == set(GLOBAL_V4)
+
+
+def test_sample_age_limit_replaces_count_limit():
+    clock = Clock(1000)
+    st = Statistics(clock=clock, max_samples=2)
+    for _ in range(5):
+        clock.now += 10
+        st.add("x")
+    assert len(st.get("x")["x"]) == 2
+    assert st.set_max_age("x", 25)
+    for _ in range(5):
+        clock.now += 10
+        st.add("x")
+    assert [v for v, _ in st.get("x")["x"]] == [10, 9, 8]
+    st.set_max_samples_all(1)
+    st.add("x")
+    assert len(st.get("x")["x"]) == 1

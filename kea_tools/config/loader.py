@@ -194,6 +194,29 @@ def build(section, family, *, warnings=None, prefix=None):
     return _Builder(family, warnings).build(section, prefix)
 
 
+# Kea 2.2 still reads these name-processing keys inside dhcp-ddns (deprecated
+# since 1.7) and moves each to its global ddns-* key unless that is set
+# (SrvConfig::moveDdnsParams).
+_DEPRECATED_DDNS = {
+    "qualifying-suffix": "ddns-qualifying-suffix",
+    "generated-prefix": "ddns-generated-prefix",
+    "override-no-update": "ddns-override-no-update",
+    "override-client-update": "ddns-override-client-update",
+    "replace-client-name": "ddns-replace-client-name",
+    "hostname-char-set": "hostname-char-set",
+    "hostname-char-replacement": "hostname-char-replacement",
+}
+
+
+def _move_ddns_params(section):
+    d2 = section.get("dhcp-ddns")
+    if type(d2) is not dict or not any(k in d2 for k in _DEPRECATED_DDNS):
+        return section
+    moved = {new: d2[old] for old, new in _DEPRECATED_DDNS.items()
+             if old in d2 and new not in section}
+    return {**section, **moved}
+
+
 # ---------------------------------------------------------------- grammar check
 
 def check_scope(obj, scope, path, warnings):
@@ -349,6 +372,7 @@ class _Builder:
 
     def build(self, section, path):
         fam = self.family
+        section = _move_ddns_params(section)
         glob = {**FAMILY_DEFAULTS[fam], **section}
         self.unique_ips = glob["ip-reservations-unique"]
 

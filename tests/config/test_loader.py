@@ -222,3 +222,17 @@ def test_build_for_control_commands_raises_config_error_with_path():
 def test_raw_config_is_kept(tmp_path):
     r = load(tmp_path, v4(**{"valid-lifetime": 10}))
     assert r.config.raw == {"Dhcp4": {"valid-lifetime": 10}}
+
+
+def test_deprecated_dhcp_ddns_name_keys_move_to_globals_unless_set(tmp_path):
+    """Kea 2.2 still reads qualifying-suffix & co. inside dhcp-ddns and moves them to
+    the global ddns-* keys, unless those are set (SrvConfig::moveDdnsParams)."""
+    r = load(tmp_path, v4(**{
+        "dhcp-ddns": {"qualifying-suffix": "example.org", "replace-client-name": "always",
+                      "hostname-char-set": "[^a-z]"},
+        "ddns-replace-client-name": "never",
+        "subnet4": [{"subnet": "192.0.2.0/24"}]}))
+    ddns = r.config.subnets[0].params.ddns
+    assert ddns["ddns-qualifying-suffix"] == "example.org"
+    assert ddns["ddns-replace-client-name"] == "never"
+    assert ddns["hostname-char-set"] == "[^a-z]"

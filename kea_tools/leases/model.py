@@ -33,8 +33,24 @@ INFINITE_LFT = 0xFFFFFFFF
 EMPTY_DUID = b"\x00"
 
 
+class _LeaseTimes:
+    """What Lease4 and Lease6 share beyond their fields."""
+
+    __slots__ = ()
+
+    @property
+    def expire(self):
+        return self.cltt + self.valid_lft
+
+    def is_expired(self, now):
+        return self.valid_lft != INFINITE_LFT and self.cltt + self.valid_lft < now
+
+    def copy(self, **changes):
+        return replace(self, **changes)
+
+
 @dataclass(slots=True)
-class Lease4:
+class Lease4(_LeaseTimes):
     """A DHCPv4 lease with Kea's Lease4 fields."""
 
     address: str
@@ -52,19 +68,9 @@ class Lease4:
 
     family = 4
 
-    @property
-    def expire(self):
-        return self.cltt + self.valid_lft
-
-    def is_expired(self, now):
-        return self.valid_lft != INFINITE_LFT and self.cltt + self.valid_lft < now
-
-    def copy(self, **changes):
-        return replace(self, **changes)
-
 
 @dataclass(slots=True)
-class Lease6:
+class Lease6(_LeaseTimes):
     """A DHCPv6 lease (IA_NA address or IA_PD prefix) with Kea's Lease6 fields."""
 
     address: str
@@ -87,16 +93,6 @@ class Lease6:
     user_context: dict | None = None
 
     family = 6
-
-    @property
-    def expire(self):
-        return self.cltt + self.valid_lft
-
-    def is_expired(self, now):
-        return self.valid_lft != INFINITE_LFT and self.cltt + self.valid_lft < now
-
-    def copy(self, **changes):
-        return replace(self, **changes)
 
 
 LEASE_CLASS = {4: Lease4, 6: Lease6}

@@ -46,12 +46,14 @@ setup(
             "scapy>=2.5",
             "pytest-benchmark>=4",
             "pytest-timeout>=2",
+            "wheel",
             "psycopg2-binary>=2.9",
         ],
     },
     entry_points={"console_scripts": ["keactl=kea_tools.cli:main"]},
     data_files=[
         ("share/man/man1", sorted(glob.glob("man/*.1"))),
+        ("share/man/man7", sorted(glob.glob("man/*.7"))),
         ("share/man/man8", sorted(glob.glob("man/*.8"))),
     ],
     classifiers=[

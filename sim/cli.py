@@ -147,6 +147,7 @@ def build_config(opts, server):
         options=tuple(parse_custom_option(v, family) for v in opts["custom_options"]),
         base_mac=mac, base_duid=duid, seed=opts["seed"], identities=opts["identities"],
         progress=opts["progress"] if opts["progress"] is not None else sys.stderr.isatty(),
+        relay_port=opts["relay_port"],
     )
     cfg.validate()
     return cfg
@@ -191,7 +192,8 @@ def _positive_number(ctx, param, value):
 @click.option("-l", "local", metavar="IFACE|ADDR",
               help="Interface (client mode when no server is given) or local address.")
 @click.option("-L", "local_port", type=click.IntRange(1, 65535),
-              help="Local port (relay: 67 / 547, client: 68 / 546).")
+              help="Local port (relay: 67 / 547, or an unprivileged one without root; "
+              "client: 68 / 546).")
 @click.option("-N", "remote_port", type=click.IntRange(1, 65535),
               help="Server port (67 / 547).")
 @click.option("-b", "base", multiple=True, metavar="mac=..|duid=..",
@@ -204,6 +206,10 @@ def _positive_number(ctx, param, value):
               default="sequential", show_default=True,
               help="perfdhcp-style numbered clients, or realistic ones (vendor MACs, host "
               "names, vendor classes, DUIDs).")
+@click.option("--relay-port/--no-relay-port", "relay_port", default=True, show_default=True,
+              help="Relay mode from a port other than 67 / 547: add RFC 8357's relay "
+              "source port option (82.19 / 135) so the server answers to that port. "
+              "--no-relay-port sends perfdhcp's bytes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--progress/--no-progress", default=None,
               help="Live progress line on stderr (default: when stderr is a terminal).")
@@ -222,7 +228,8 @@ def perf(server, as_json, **opts):
     try:
         sock.setblocking(False)
         # With --json, stdout carries only the JSON object: -t lines go to stderr.
-        sim = Simulator(cfg, sock, dest, relay_addr, out=sys.stderr if as_json else None)
+        sim = Simulator(cfg, sock, dest, relay_addr, out=sys.stderr if as_json else None,
+                        local_port=sock.getsockname()[1])
         stats = sim.run()
     finally:
         sock.close()

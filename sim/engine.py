@@ -2,10 +2,15 @@
 at the target rate, a receive loop and per-exchange bookkeeping keyed by xid.
 
 Relay mode behaves like perfdhcp (DHCPv4 giaddr / DHCPv6 Relay-Forw, unicast to a
-server address from port 67 / 547); client mode talks like a real client on an
-interface (DHCPv4 broadcast from port 68 with the broadcast flag, DHCPv6 multicast
-to ff02::1:2 from port 546), so it can run beside a server.
+server address from port 67 / 547). Without the privilege for that port (and
+without -L) it sends from an ephemeral port; from any port but 67 / 547 the
+requests carry RFC 8357's relay source port option (82.19 / 135) so the replies
+come back to that port (--no-relay-port: perfdhcp's bytes). Client mode talks
+like a real client on an interface (DHCPv4 broadcast from port 68 with the
+broadcast flag, DHCPv6 multicast to ff02::1:2 from port 546), so it can run
+beside a server.
 """
+import errno
 import math
 import random
 import selectors
@@ -58,6 +63,7 @@ class PerfConfig:
     seed: int | None = None              # -s
     identities: str = "sequential"       # "sequential" | "faker"
     progress: bool = False               # live progress line on stderr
+    relay_port: bool = True              # RFC 8357 option from a non-DHCP port
 
     def validate(self):
         """Reject combinations that cannot work, with perfdhcp's reasons."""
@@ -84,6 +90,13 @@ class PerfConfig:
                             "client mode)")
         if self.clients < 1:
             raise UserError("-R must be at least 1")
+
+
+def sends_relay_port(cfg, local_port):
+    """Whether requests carry RFC 8357's relay source port option: in relay mode,
+    from a known local port that is not the DHCP one (67 / 547)."""
+    return (cfg.mode == "relay" and cfg.relay_port and local_port is not None
+            and local_port != PORTS[cfg.family][1])
 
 
 def _interface_index(name):
@@ -157,8 +170,10 @@ def open_socket(cfg):
             local = addr
         if not local:
             local = _route_source(af, cfg.server, port)
-        lport = cfg.local_port or relay_port
-        _bind(sock, (local, lport))
+        if cfg.local_port:
+            _bind(sock, (local, cfg.local_port))
+        else:
+            _bind_relay(sock, local, relay_port)
         if cfg.family == 4 and cfg.server == "255.255.255.255":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         relay_addr = socket.inet_pton(af, local.split("%")[0])
@@ -168,12 +183,31 @@ def open_socket(cfg):
         raise
 
 
+BIND_HINTS = {
+    errno.EADDRINUSE: " (a DHCP server or relay already uses it?)",
+    errno.EACCES: " (ports below 1024 need root; without -L an unprivileged port is used)",
+}
+
+
 def _bind(sock, addr):
     try:
         sock.bind(addr)
     except OSError as err:
-        hint = " (a DHCP server or relay already uses it?)" if err.errno == 98 else ""
+        hint = BIND_HINTS.get(err.errno, "")
         raise UserError(f"cannot bind {addr[0]} port {addr[1]}: {err.strerror}{hint}") from None
+
+
+def _bind_relay(sock, local, port):
+    """Bind the relay's port; without the privilege for it, an ephemeral port
+    (the requests then name it with RFC 8357's option, see sends_relay_port)."""
+    try:
+        sock.bind((local, port))
+        return
+    except PermissionError:
+        port = 0
+    except OSError:
+        pass  # in use, no such address, ...: _bind reports it
+    _bind(sock, (local, port))
 
 
 def _route_source(af, server, port):
@@ -192,10 +226,12 @@ class Simulator:
 
     ``sock`` only needs send/sendto, recv and fileno, so tests can hand in one end
     of a socketpair (``dest`` None) and run an in-process server on the other.
+    ``local_port`` is the UDP port ``sock`` sends from (None: unknown, as for a
+    socketpair); it decides whether relayed requests carry RFC 8357's option.
     """
 
     def __init__(self, cfg, sock, dest, relay_addr=None, clock=time.monotonic, out=None,
-                 err=None):
+                 err=None, local_port=None):
         cfg.validate()
         self.cfg = cfg
         self.sock = sock
@@ -238,12 +274,15 @@ class Simulator:
         # -o 1,... replaces every client's DUID: replies then carry that one.
         self.duid_override = dict(cfg.options).get(P.O6_CLIENTID) if cfg.family == 6 else None
         self.client_counter = 0
+        self.relay_port = sends_relay_port(cfg, local_port)
         if cfg.family == 4:
-            self.v4 = P.V4Packets(cfg.mode == "relay", relay_addr or b"\0\0\0\0", cfg.options)
+            self.v4 = P.V4Packets(cfg.mode == "relay", relay_addr or b"\0\0\0\0", cfg.options,
+                                  relay_port=self.relay_port)
             self.handle = self._on_reply4
         else:
             self.v6 = P.V6Packets(relay_addr if cfg.mode == "relay" else None,
-                                  cfg.lease_type, cfg.rapid_commit, cfg.options)
+                                  cfg.lease_type, cfg.rapid_commit, cfg.options,
+                                  relay_port=self.relay_port)
             self.handle = self._on_reply6
         if dest is None:
             self.send = sock.send

@@ -15,6 +15,10 @@ DISCOVER, OFFER, REQUEST, DECLINE, ACK, NAK, RELEASE = 1, 2, 3, 4, 5, 6, 7
 # perfdhcp's parameter request list
 V4_PRL = bytes((1, 28, 2, 3, 15, 6, 12))
 V4_PER_CLIENT = (61, 12, 60)  # options built from the client identity
+# Relay Agent Information (RFC 3046) and its Relay Agent Source Port sub-option
+# (RFC 8357 section 5.1): empty, it asks the server to answer to the UDP source port.
+O4_RAI, RAI_RELAY_PORT = 82, 19
+RAI_RELAY_PORT_SUBOPTION = bytes((RAI_RELAY_PORT, 0))
 
 # DHCPv6 message types and option codes (RFC 8415 sections 7.3 and 21)
 SOLICIT, ADVERTISE, REQUEST6, RENEW, REPLY, RELEASE6 = 1, 2, 3, 5, 7, 8
@@ -22,6 +26,7 @@ RELAY_FORW, RELAY_REPL = 12, 13
 O6_CLIENTID, O6_SERVERID, O6_IA_NA, O6_IAADDR, O6_ORO = 1, 2, 3, 5, 6
 O6_ELAPSED, O6_RELAY_MSG, O6_STATUS, O6_RAPID_COMMIT = 8, 9, 13, 14
 O6_VENDOR_CLASS, O6_FQDN, O6_IA_PD, O6_IAPREFIX = 16, 39, 25, 26
+O6_RELAY_SOURCE_PORT = 135  # RFC 8357 section 5.2
 V6_PER_CLIENT = (O6_CLIENTID, O6_FQDN, O6_VENDOR_CLASS)
 LEASE_TYPES = {  # -e value -> IA options the SOLICIT carries
     "address-only": (O6_IA_NA,),
@@ -48,11 +53,26 @@ def dns_name(name):
     return b"".join(bytes((len(label),)) + label.encode() for label in name.split(".") if label)
 
 
+def _rai_has_relay_port(data):
+    """Whether relay agent information ``data`` already holds sub-option 19."""
+    i = 0
+    while i + 1 < len(data):
+        if data[i] == RAI_RELAY_PORT:
+            return True
+        i += 2 + data[i + 1]
+    return False
+
+
 class V4Packets:
     """DHCPv4 requests (RFC 2131 section 4.4), relay-shaped like perfdhcp (hops 1,
-    giaddr = our address, sent from port 67) or client-shaped (broadcast flag set)."""
+    giaddr = our address, sent from port 67) or client-shaped (broadcast flag set).
 
-    def __init__(self, relay, giaddr=b"\0\0\0\0", custom=()):
+    ``relay_port``: the relay sends from a port other than 67, so every request
+    carries option 82 with the Relay Agent Source Port sub-option (RFC 8357); an
+    option 82 given with ``custom`` gets the sub-option appended in place.
+    """
+
+    def __init__(self, relay, giaddr=b"\0\0\0\0", custom=(), relay_port=False):
         hdr = bytearray(V4_HEADER_LEN + 4)
         hdr[0:4] = bytes((1, 1, 6, 1 if relay else 0))
         if not relay:
@@ -64,12 +84,20 @@ class V4Packets:
         prl = V4_PRL
         extra = []
         self.overridden = set()
+        rai_given = False
         for code, data in custom:
             if code == 55:
                 prl += data  # perfdhcp concatenates extra PRL codes
-            else:
-                extra.append(_v4opt(code, data))
-                self.overridden.add(code)
+                continue
+            if code == O4_RAI and relay_port:
+                rai_given = True
+                if not _rai_has_relay_port(data):
+                    data += RAI_RELAY_PORT_SUBOPTION
+            extra.append(_v4opt(code, data))
+            self.overridden.add(code)
+        if relay_port and not rai_given:
+            # RFC 3046 section 2.1: the relay's option 82 goes last, before End.
+            extra.append(_v4opt(O4_RAI, RAI_RELAY_PORT_SUBOPTION))
         self.tail = _v4opt(55, prl) + b"".join(extra) + b"\xff"
 
     def client_options(self, ident):
@@ -148,13 +176,22 @@ def parse_reply4(data):
 
 class V6Packets:
     """DHCPv6 requests (RFC 8415 section 18.2), sent direct (client mode) or wrapped
-    in one RELAY-FORW (relay mode, like perfdhcp -A 1)."""
+    in one RELAY-FORW (relay mode, like perfdhcp -A 1).
+
+    ``relay_port``: the relay sends from a port other than 547, so the RELAY-FORW
+    carries the Relay Source Port option (RFC 8357 section 5.2). Its Downstream
+    Source Port is 0: no relay sits below us, only we use a non-DHCP port; the
+    server answers to the UDP source port of the datagram.
+    """
 
     def __init__(self, relay_addr=None, lease_type="address-only", rapid_commit=False,
-                 custom=()):
+                 custom=(), relay_port=False):
         # RELAY-FORW header: hop-count 0, link-address and peer-address = our address.
-        self.relay_header = (bytes((RELAY_FORW, 0)) + relay_addr + relay_addr
-                             if relay_addr else None)
+        self.relay_header = None
+        if relay_addr:
+            self.relay_header = bytes((RELAY_FORW, 0)) + relay_addr + relay_addr
+            if relay_port:
+                self.relay_header += _v6opt(O6_RELAY_SOURCE_PORT, b"\0\0")
         self.ia_codes = LEASE_TYPES[lease_type]
         common = _v6opt(O6_ELAPSED, b"\0\0") + _v6opt(O6_ORO, struct.pack("!HH", 23, 24))
         self.overridden = {code for code, _ in custom}

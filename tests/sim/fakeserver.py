@@ -15,7 +15,17 @@ from kea_tools.codec.v4 import Packet4
 from kea_tools.codec.v6 import Packet6, Relay6, parse_packet6
 
 SERVER_ID4 = "192.0.2.1"
+RAI_RELAY_PORT, O6_RELAY_SOURCE_PORT = 19, 135  # RFC 8357
 SERVER_DUID = bytes.fromhex("000200000009") + b"fake"
+
+
+def _suboptions(data):
+    """Sub-option codes of relay agent information ``data`` (None: no option 82)."""
+    codes, i = [], 0
+    while data and i + 1 < len(data):
+        codes.append(data[i])
+        i += 2 + data[i + 1]
+    return codes
 
 
 @dataclass(slots=True)
@@ -40,7 +50,9 @@ class FakeServer:
 
     def __init__(self, family=4, misbehave=None, udp=False):
         """``udp``: listen on 127.0.0.1 / ::1 at ``self.port`` instead of a
-        socketpair, answering to the sender (for command-line runs)."""
+        socketpair (for command-line runs), answering the way Kea does: a relayed
+        request's reply goes to port 67 / 547 unless the relay named its source
+        port with RFC 8357's option (82.19 / 135)."""
         self.family = family
         self.bad = misbehave or Misbehaviour()
         if udp:
@@ -82,9 +94,21 @@ class FakeServer:
             reply = self.answer4(data) if self.family == 4 else self.answer6(data)
             if reply is not None:
                 if peer:
-                    self.sock.sendto(reply, peer)
+                    self.sock.sendto(reply, (peer[0], self._reply_port(data, peer[1]))
+                                     + tuple(peer[2:]))
                 else:
                     self.sock.send(reply)
+
+    def _reply_port(self, data, src_port):
+        if self.family == 4:
+            req = Packet4.parse(data)
+            if req.giaddr == "0.0.0.0":
+                return src_port
+            return src_port if RAI_RELAY_PORT in _suboptions(req.options.data(82)) else 67
+        msg = parse_packet6(data)
+        if not isinstance(msg, Relay6):
+            return src_port
+        return src_port if O6_RELAY_SOURCE_PORT in msg.options else 547
 
     def _address(self, key):
         if self.bad.same_address:
@@ -165,5 +189,7 @@ class FakeServer:
         rep = Packet6(reply_type, inner.transaction_id, opts)
         if relay is None:
             return rep.build()
+        # Kea echoes interface-id and the relay source port (RFC 8357) in RELAY-REPL.
+        echoed = OptionList(o for o in relay.options if o.code in (18, O6_RELAY_SOURCE_PORT))
         return Relay6(13, relay.hop_count, relay.link_address, relay.peer_address,
-                      OptionList(), rep).build()
+                      echoed, rep).build()

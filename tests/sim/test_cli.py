@@ -1,5 +1,6 @@
 """``keactl perf`` from the command line: options, errors, reports, exit codes."""
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -7,14 +8,34 @@ from pathlib import Path
 
 import pytest
 
+from kea_tools.codec.v4 import Packet4
+from kea_tools.codec.v6 import parse_packet6
+
+from tests.conftest import require_program
 from tests.sim.fakeserver import FakeServer, Misbehaviour
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def keactl(*args, timeout=60):
-    return subprocess.run([sys.executable, str(ROOT / "bin" / "keactl"), *map(str, args)],
+def keactl(*args, timeout=60, prefixed=False):
+    """Run bin/keactl; with ``prefixed``, leading arguments up to "perf" are a
+    command prefix (see unprivileged())."""
+    args = list(map(str, args))
+    prefix = []
+    if prefixed:
+        i = args.index("perf")
+        prefix, args = args[:i], args[i:]
+    return subprocess.run([*prefix, sys.executable, str(ROOT / "bin" / "keactl"), *args],
                           capture_output=True, text=True, timeout=timeout)
+
+
+def unprivileged():
+    """Command prefix that runs without root's capabilities (binding port 67 / 547
+    fails as it does for a user); nothing to add for a user."""
+    if os.geteuid() != 0:
+        return []
+    require_program("setpriv")
+    return ["setpriv", "--bounding-set=-all"]
 
 
 def _free_port(family=socket.AF_INET, host="127.0.0.1"):
@@ -27,7 +48,8 @@ def test_help():
     proc = keactl("perf", "--help")
     assert proc.returncode == 0
     for letter in ("-r", "-R", "-n", "-p", "-D", "-t", "-f", "-F", "-d", "-W", "-c", "-e",
-                   "-o", "-l", "-b", "-s", "--json", "--mode", "--identities"):
+                   "-o", "-l", "-b", "-s", "--json", "--mode", "--identities",
+                   "--relay-port"):
         assert f"  {letter}" in proc.stdout or f", {letter}" in proc.stdout
 
 
@@ -112,3 +134,37 @@ def test_max_drop_exit_code():
     report = json.loads(proc.stdout)
     assert report["exit-reason"] == "Reached maximum percentage of drops"
     assert report["duration"] < 5
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_without_root_relay_mode_uses_an_unprivileged_port_and_rfc_8357(family):
+    host = "127.0.0.1" if family == 4 else "::1"
+    if family == 6:
+        try:
+            _free_port(socket.AF_INET6, host)
+        except OSError:
+            pytest.skip("no IPv6 loopback")
+    prefix = unprivileged()
+    # The fake server answers like Kea: to port 67 / 547 unless the relay names its port.
+    first = "DISCOVER-OFFER" if family == 4 else "SOLICIT-ADVERTISE"
+    with FakeServer(family, udp=True) as srv:
+        server = f"{host}:{srv.port}" if family == 4 else f"[{host}]:{srv.port}"
+        base = ["perf", f"-{family}", "-l", host, "-r", 500, "-R", 100, "--json"]
+        proc = keactl(*prefix, *base, "-n", 30, server, prefixed=True)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["completed"] == 30
+        received = list(srv.received)
+        # perfdhcp's bytes from an unprivileged port: the replies go to 67 / 547.
+        proc = keactl(*prefix, *base, "-n", 10, "-d", 0.2, "--no-relay-port", server,
+                      prefixed=True)
+        assert proc.returncode == 3, proc.stderr
+        assert json.loads(proc.stdout)["exchanges"][first]["drops"] == 10
+    if family == 4:
+        assert all(Packet4.parse(raw).options.data(82) == b"\x13\x00" for raw in received)
+    else:
+        assert all(parse_packet6(raw).options.data(135) == b"\x00\x00" for raw in received)
+    # Asking for the privileged port explicitly is a one-line error.
+    proc = keactl(*prefix, "perf", f"-{family}", "-l", host, "-L", 67 if family == 4 else 547,
+                  "-n", 1, server, prefixed=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "Permission denied" in proc.stderr and "need root" in proc.stderr

@@ -6,7 +6,7 @@ import pytest
 
 from kea_tools.codec.v4 import Packet4
 from kea_tools.codec.v6 import parse_packet6
-from kea_tools.sim.engine import EXIT_DROPS, EXIT_OK, PerfConfig, Simulator
+from kea_tools.sim.engine import EXIT_DROPS, EXIT_OK, PerfConfig, Simulator, sends_relay_port
 
 from tests.sim.fakeserver import FakeServer, Misbehaviour
 
@@ -14,7 +14,7 @@ RELAY4 = ipaddress.IPv4Address("192.0.2.2").packed
 RELAY6 = ipaddress.IPv6Address("2001:db8::2").packed
 
 
-def run(family=4, misbehave=None, **kw):
+def run(family=4, misbehave=None, local_port=None, **kw):
     kw.setdefault("rate", 2000)
     kw.setdefault("num_requests", (50,))
     kw.setdefault("clients", 1000)
@@ -23,7 +23,7 @@ def run(family=4, misbehave=None, **kw):
                      **kw)
     with FakeServer(family, misbehave) as srv:
         sim = Simulator(cfg, srv.client_sock, None, RELAY4 if family == 4 else RELAY6,
-                        out=io.StringIO(), err=io.StringIO())
+                        out=io.StringIO(), err=io.StringIO(), local_port=local_port)
         stats = sim.run()
     return sim, stats, srv
 
@@ -192,3 +192,52 @@ def test_v6_client_id_given_with_o_is_what_replies_are_matched_on():
     assert counters(stats)["REQUEST-REPLY"] == (20, 20, 0)
     assert all(parse_packet6(p).innermost().options.get_all(1)[0].data == duid
                for p in srv.received)
+
+
+@pytest.mark.parametrize("family, mode, local_port, enabled, expected", [
+    (4, "relay", 67, True, False),       # perfdhcp's port: perfdhcp's bytes
+    (4, "relay", 40000, True, True),
+    (4, "relay", 547, True, True),       # 547 is not the DHCPv4 relay port
+    (4, "relay", 40000, False, False),   # --no-relay-port
+    (4, "relay", None, True, False),     # port unknown (a socketpair)
+    (4, "client", 40000, True, False),   # a client is no relay
+    (6, "relay", 547, True, False),
+    (6, "relay", 67, True, True),
+    (6, "relay", 40000, True, True),
+    (6, "relay", 40000, False, False),
+    (6, "client", 40000, True, False),
+])
+def test_sends_relay_port(family, mode, local_port, enabled, expected):
+    cfg = PerfConfig(family=family, mode=mode, relay_port=enabled)
+    assert sends_relay_port(cfg, local_port) is expected
+
+
+def _rai(pkt):
+    return pkt.options.data(82)
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_relay_port_option_on_every_request_from_a_non_dhcp_port(family):
+    sim, stats, srv = run(family=family, local_port=40000, renew_rate=200, release_rate=200,
+                          num_requests=(60,))
+    assert all(ex.drops == 0 for ex in stats.exchanges)
+    kinds = set()
+    for raw in srv.received:
+        if family == 4:
+            pkt = Packet4.parse(raw)
+            kinds.add(pkt.msg_type)
+            assert _rai(pkt) == b"\x13\x00"
+        else:
+            relay = parse_packet6(raw)
+            kinds.add(relay.innermost().msg_type)
+            assert relay.options.data(135) == b"\x00\x00"
+    assert kinds == ({1, 3, 7} if family == 4 else {1, 3, 5, 8})
+    _, _, srv = run(family=family, local_port=67 if family == 4 else 547)
+    if family == 4:
+        assert not any(82 in Packet4.parse(raw).options for raw in srv.received)
+    else:
+        assert not any(135 in parse_packet6(raw).options for raw in srv.received)
+    _, _, srv = run(family=family, local_port=40000, relay_port=False)
+    assert srv.received and all(
+        82 not in Packet4.parse(raw).options if family == 4 else
+        135 not in parse_packet6(raw).options for raw in srv.received)

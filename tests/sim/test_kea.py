@@ -3,8 +3,10 @@
 Relay mode on loopback and over a veth, client mode (broadcast / multicast) over a
 veth.
 
-Servers come from a table of targets that all take the same Kea JSON; a DHCPv6
-keactl server is one more entry in TARGETS[6] once it exists.
+Servers come from a table of targets that all take the same Kea JSON. The
+servers run on port 67 / 547 without -P; perf runs without root's capabilities
+too, so it sends from an unprivileged port and RFC 8357's relay source port
+option brings the replies back to it.
 """
 import json
 import os
@@ -15,6 +17,7 @@ import pytest
 
 from tests.conftest import require_program
 from tests.e2e.netns import kea, two_hosts_topology
+from tests.sim.test_cli import unprivileged
 
 ROOT = Path(__file__).resolve().parents[2]
 MT = {"enable-multi-threading": True, "thread-pool-size": 2, "packet-queue-size": 256}
@@ -29,8 +32,9 @@ def loggers(family):
              "output_options": [{"output": "stdout"}]}]
 
 
-def keactl_serve(ns, family, config, tmp):
-    """keactl's own server (DHCPv4 so far), given the same Kea JSON as kea()."""
+def keactl_serve(ns, family, config, tmp, args=(), prefix=()):
+    """keactl's own server (``python -m kea_tools.server``: the daemon without the
+    CLI around it), given the same Kea JSON as kea()."""
     d = Path(tmp) / f"keactl-serve{family}"
     d.mkdir(parents=True, exist_ok=True)
     log = d / "server.log"
@@ -39,7 +43,7 @@ def keactl_serve(ns, family, config, tmp):
     conf.setdefault("lease-database", {"type": "memfile", "persist": False})
     path = d / "keactl.json"
     path.write_text(json.dumps({f"Dhcp{family}": conf}, indent=1))
-    proc = ns.popen([sys.executable, "-m", "kea_tools.server", "-c", path],
+    proc = ns.popen([*prefix, sys.executable, "-m", "kea_tools.server", "-c", path, *args],
                     env=dict(os.environ, PYTHONPATH=str(ROOT)), name="keactl-serve")
     proc.wait_for(lambda: log.exists() and f"DHCP{family}_STARTED" in log.read_text(), 15,
                   f"DHCP{family}_STARTED")
@@ -47,7 +51,8 @@ def keactl_serve(ns, family, config, tmp):
 
 
 # Servers by family; each takes (namespace, family, Kea JSON "DhcpN" dict, tmp dir).
-TARGETS = {4: {"kea": kea, "keactl-serve": keactl_serve}, 6: {"kea": kea}}
+TARGETS = {4: {"kea": kea, "keactl-serve": keactl_serve},
+           6: {"kea": kea, "keactl-serve": keactl_serve}}
 
 
 @pytest.fixture(params=sorted(TARGETS[4]))
@@ -60,8 +65,8 @@ def target6(request):
     return TARGETS[6][request.param]
 
 
-def perf(ns, *args, timeout=60):
-    proc = ns.run([sys.executable, ROOT / "bin" / "keactl", "perf", "--json", *args],
+def perf(ns, *args, timeout=60, prefix=()):
+    proc = ns.run([*prefix, sys.executable, ROOT / "bin" / "keactl", "perf", "--json", *args],
                   check=False, timeout=timeout)
     assert proc.returncode in (0, 3), proc.stderr
     return proc.returncode, json.loads(proc.stdout)
@@ -115,11 +120,13 @@ def test_v4_relay_on_loopback(netlab):
     assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", "REQUEST-ACK (renewal)", "RELEASE")
 
 
-def test_v6_relay_on_loopback(netlab, target6):
+def test_v6_relay_on_loopback(netlab):
+    # Kea only: it binds just [2001:db8:1::1]:547, leaving [2001:db8:1::2]:547 to us
+    # (keactl's server binds port 547 on every address; see the test without root).
     ns = netlab.namespace("perf6")
     ns.add_address("lo", "2001:db8:1::1/64")
     ns.add_address("lo", "2001:db8:1::2/64")
-    target6(ns, 6, config6_loopback(), netlab.tmp)
+    kea(ns, 6, config6_loopback(), netlab.tmp)
     code, report = perf(ns, "-6", "-l", "2001:db8:1::2", "-r", 1000, "-p", 1.5,
                         "-R", 100000, "-e", "address-and-prefix", "-f", 100, "-F", 100,
                         "2001:db8:1::1")
@@ -192,3 +199,58 @@ def test_perfdhcp_and_keactl_perf_agree(netlab):
                         "-b", "mac=02:00:00:aa:00:00", "127.0.0.1")
     assert code == 0
     assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=500)
+
+
+# --- without root: an unprivileged port and RFC 8357 ---------------------------------
+
+def test_v4_relay_on_loopback_without_root(netlab, target4):
+    # The server binds port 67 and is started without -P; perf, without root's
+    # capabilities, sends from an ephemeral port with option 82 sub-option 19.
+    ns = netlab.namespace("unpriv4")
+    target4(ns, 4, config4_loopback(), netlab.tmp)
+    user = unprivileged()
+    code, report = perf(ns, "-l", "127.0.0.2", "-r", 500, "-n", 300, "-R", 1000,
+                        "-f", 50, "-F", 20, "127.0.0.1", prefix=user)
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", "REQUEST-ACK (renewal)", "RELEASE",
+                 sent=300)
+    # Without the sub-option the replies go to port 67, where nobody listens.
+    code, report = perf(ns, "-l", "127.0.0.2", "-r", 200, "-n", 10, "-d", 0.3,
+                        "--no-relay-port", "127.0.0.1", prefix=user)
+    assert code == 3
+    assert report["exchanges"]["DISCOVER-OFFER"]["drops"] == 10
+
+
+def test_v6_relay_on_loopback_without_root(netlab, target6):
+    ns = netlab.namespace("unpriv6")
+    ns.add_address("lo", "2001:db8:1::1/64")
+    ns.add_address("lo", "2001:db8:1::2/64")
+    target6(ns, 6, config6_loopback(), netlab.tmp)
+    user = unprivileged()
+    code, report = perf(ns, "-6", "-l", "2001:db8:1::2", "-r", 500, "-n", 300, "-R", 1000,
+                        "-e", "address-and-prefix", "-f", 50, "-F", 20, "2001:db8:1::1",
+                        prefix=user)
+    assert code == 0
+    assert_clean(report, "SOLICIT-ADVERTISE", "REQUEST-REPLY", "RENEW-REPLY", "RELEASE-REPLY",
+                 sent=300)
+    code, report = perf(ns, "-6", "-l", "2001:db8:1::2", "-r", 200, "-n", 10, "-d", 0.3,
+                        "--no-relay-port", "2001:db8:1::1", prefix=user)
+    assert code == 3
+    assert report["exchanges"]["SOLICIT-ADVERTISE"]["drops"] == 10
+
+
+def test_quickstart_without_root(netlab, tmp_path):
+    """README's first commands, server and perf both without root's capabilities:
+    keactl serve -c examples/quickstart.json -p 6767 / keactl perf ... 127.0.0.1:6767."""
+    ns = netlab.namespace("quick")
+    # A copy, so the leases and control socket it names land in tmp_path.
+    conf = tmp_path / "quickstart.json"
+    conf.write_text((ROOT / "examples" / "quickstart.json").read_text())
+    (tmp_path / "quickstart").mkdir()
+    user = unprivileged()
+    proc = ns.popen([*user, sys.executable, ROOT / "bin" / "keactl", "serve", "-c", conf,
+                     "-p", 6767], name="quickstart")
+    proc.wait_for(lambda: "DHCP4_STARTED" in proc.stderr(), 15, "DHCP4_STARTED")
+    code, report = perf(ns, "-r", 200, "-R", 1000, "-p", 1, "127.0.0.1:6767", prefix=user)
+    assert code == 0
+    assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=200)

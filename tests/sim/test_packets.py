@@ -112,3 +112,65 @@ def test_request_copies_ias_and_server_id():
     assert req.msg_type == 3 and req.transaction_id == 9
     assert req.options.data(2) == b"\x00\x02server"
     assert req.options.data(3) == _reply6().options.data(3)
+
+
+# --- RFC 8357: relay source port ---------------------------------------------------
+
+def test_v4_relay_port_suboption_goes_last_in_every_request():
+    v4 = P.V4Packets(True, GIADDR, custom=((77, b"lab"),), relay_port=True)
+    for raw in (v4.discover(1, IDENT), v4.request(2, IDENT, SID, SID), v4.renew(3, IDENT, SID),
+                v4.release(4, IDENT, SID, SID)):
+        # option 82, length 2, sub-option 19 with no data, then End
+        assert bytes(raw).endswith(b"\x52\x02\x13\x00\xff")
+        pkt = Packet4.parse(bytes(raw))
+        assert pkt.options.data(82) == b"\x13\x00" and pkt.options.data(77) == b"lab"
+        assert pkt.giaddr == "192.0.2.2" and pkt.hops == 1
+
+
+def test_v4_without_relay_port_is_perfdhcp_shaped():
+    plain = bytes(P.V4Packets(True, GIADDR).discover(1, IDENT))
+    marked = bytes(P.V4Packets(True, GIADDR, relay_port=True).discover(1, IDENT))
+    assert 82 not in Packet4.parse(plain).options
+    assert marked == plain[:-1] + b"\x52\x02\x13\x00\xff"
+
+
+def test_v4_relay_port_joins_a_given_option_82():
+    circuit = b"\x01\x03eth"
+    v4 = P.V4Packets(True, GIADDR, custom=((82, circuit), (77, b"lab")), relay_port=True)
+    opts = Packet4.parse(bytes(v4.discover(1, IDENT))).options
+    assert opts.data(82) == circuit + b"\x13\x00"
+    assert len(opts.get_all(82)) == 1
+    already = P.V4Packets(True, GIADDR, custom=((82, b"\x13\x00" + circuit),), relay_port=True)
+    assert Packet4.parse(bytes(already.discover(1, IDENT))).options.data(82) == \
+        b"\x13\x00" + circuit
+    off = P.V4Packets(True, GIADDR, custom=((82, circuit),))
+    assert Packet4.parse(bytes(off.discover(1, IDENT))).options.data(82) == circuit
+
+
+def test_v6_relay_source_port_option_in_relay_forw():
+    link = ipaddress.IPv6Address("2001:db8::2").packed
+    v6 = P.V6Packets(link, relay_port=True)
+    _, _, _, sid, ias, _, _ = P.parse_reply6(_reply6(mtype=2).build())
+    for raw in (v6.solicit(7, IDENT), v6.after_reply(P.REQUEST6, 8, IDENT, sid, ias)):
+        # RELAY-FORW header, then option 135 (length 2, Downstream Source Port 0:
+        # no relay below us), then the relay message option
+        assert raw[:34] == b"\x0c\x00" + link + link
+        assert raw[34:40] == b"\x00\x87\x00\x02\x00\x00"
+        assert raw[40:42] == b"\x00\x09"
+        relay = parse_packet6(raw)
+        assert relay.options.data(135) == b"\x00\x00"
+        assert relay.inner.options.data(1) == IDENT.duid
+        assert 135 not in relay.inner.options
+    plain = P.V6Packets(link).solicit(7, IDENT)
+    assert 135 not in parse_packet6(plain).options
+    assert v6.solicit(7, IDENT) == plain[:34] + b"\x00\x87\x00\x02\x00\x00" + plain[34:]
+    # a client (no relay) has no relay source port to give
+    assert isinstance(parse_packet6(P.V6Packets(None, relay_port=True).solicit(7, IDENT)),
+                      Packet6)
+
+
+def test_parse_reply6_skips_the_echoed_relay_source_port():
+    msg = _reply6()
+    echoed = OptionList([Option(135, b"\x00\x00"), Option(18, b"eth0")])
+    wrapped = Relay6(13, 0, "2001:db8::2", "2001:db8::2", echoed, msg).build()
+    assert P.parse_reply6(wrapped) == P.parse_reply6(msg.build())

@@ -21,6 +21,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from kea_tools.bulk import gc_paused
 from kea_tools.errors import SourceError, UserError
 
 # One top-level statement: `lease|ia-na|... HEAD { BODY }` or `WORD ...;`.
@@ -874,6 +875,7 @@ def load_kea_config(path):
         raise UserError(f"cannot read {path}: {err.strerror}") from None
 
 
+@gc_paused()
 def import_isc_leases(path, backend, *, config=None, all_states=False, dry_run=False, family=None,
                       progress=None, now=None, batch=20000):
     """Import an ISC dhcpd.leases file into ``backend``; returns an :class:`ImportSummary`.

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from kea_tools.bulk import gc_paused
 from kea_tools.leases.backend import (BackendError, DuplicateLeaseError, LeaseBackend,
                                       LeaseError, LeaseNotFoundError, check_lease)
 from kea_tools.leases.csvfmt import FORMAT_ROW, HEADER, replay_file
@@ -162,7 +163,8 @@ class MemfileBackend(LeaseBackend):
         self._last_lfc = time.monotonic()
         self._row = FORMAT_ROW[family]
         if persist:
-            self._load(max_row_errors)
+            with gc_paused():
+                self._load(max_row_errors)
 
     @classmethod
     def from_spec(cls, spec, family):

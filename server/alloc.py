@@ -61,15 +61,15 @@ class AllocResult:
 
 
 @dataclass(slots=True)
-class AllocationEngine:
-    """Allocation over a :class:`LeaseTable` for one configuration model."""
+class EngineBase:
+    """What the v4 and v6 allocation engines share: reservations in Kea's order,
+    class guards, the pool cursors and the full-pool memo."""
 
     model: object
     leases: object
     stats: object = None
     _exhausted: dict = field(default_factory=dict)
 
-    # --- reservations -----------------------------------------------------
     def reservation_for(self, subnet, identifiers):
         """The client's host reservation for ``subnet``: global first when
         reservations-global is on, then the subnet's own (Kea's order)."""
@@ -93,7 +93,6 @@ class AllocationEngine:
                     return True
         return False
 
-    # --- helpers ------------------------------------------------------------
     @staticmethod
     def pool_allowed(pool, classes):
         return pool.client_class is None or pool.client_class in classes
@@ -106,7 +105,41 @@ class AllocationEngine:
         return net is None or net.client_class is None or net.client_class in classes
 
     def candidate_subnets(self, req):
+        """The selected subnet and its shared-network siblings the client's
+        classes allow, in Kea's order."""
         return [s for s in req.subnet.siblings() if self.subnet_allowed(s, req.classes)]
+
+    @staticmethod
+    def _res_of(sub, reservations):
+        for s, res in reservations:
+            if s is sub:
+                return res
+        return None
+
+    @staticmethod
+    def taken(lease, now):
+        """A lease that keeps its address from everyone else at ``now``."""
+        return lease is not None and lease.state != STATE_EXPIRED_RECLAIMED and (
+            lease.valid_lft == INFINITE_LFT or lease.cltt + lease.valid_lft > now)
+
+    def spread_cursors(self, rng=random):
+        """Start every pool's cursor at a random place (servers sharing a lease
+        database then walk different stretches of the pool)."""
+        for subnet in self.model.subnets:
+            for pool in subnet.pools:
+                pool.cursor = rng.randint(pool.start, pool.end)
+            for pool in getattr(subnet, "pd_pools", ()):
+                pool.cursor = rng.randrange(pool.size)
+
+    def address_freed(self, address=None):
+        """An address went back to its pool: let the allocator look at full pools again."""
+        if self._exhausted:
+            self._exhausted.clear()
+
+
+@dataclass(slots=True)
+class AllocationEngine(EngineBase):
+    """DHCPv4 allocation over a :class:`LeaseTable` for one configuration model."""
 
     def is_free(self, address, req):
         """No lease, or a lease that is expired/reclaimed, or the client's own."""
@@ -226,13 +259,6 @@ class AllocationEngine:
             return True
         return not self.reserved_for_other(sub, address, mine)
 
-    @staticmethod
-    def _res_of(sub, reservations):
-        for s, res in reservations:
-            if s is sub:
-                return res
-        return None
-
     def _iterate(self, req, subnets, reservations, current):
         now = req.now
         by_addr = self.leases.by_addr
@@ -273,18 +299,6 @@ class AllocationEngine:
         else:
             stats = ("v4-allocation-fail-subnet",)
         return AllocResult(NO_ADDRESS, reason="no address available", fail_stats=stats)
-
-    def spread_cursors(self, rng=random):
-        """Start every pool's cursor at a random address (servers sharing a lease
-        database then walk different stretches of the pool)."""
-        for subnet in self.model.subnets:
-            for pool in subnet.pools:
-                pool.cursor = rng.randint(pool.start, pool.end)
-
-    def address_freed(self, address):
-        """An address went back to its pool: let the allocator look at full pools again."""
-        if self._exhausted:
-            self._exhausted.clear()
 
     def _count_conflict(self, subnet):
         if self.stats is not None:

@@ -1,8 +1,9 @@
 """``keactl serve``: the DHCP server's command line, shaped like kea-dhcp4/kea-dhcp6.
 
-``-t FILE`` (or ``-t -c FILE``) checks a configuration the way ``kea-dhcp4 -t``
-does and exits; the Dhcp4 or Dhcp6 object in the file decides the family.
-Running the server joins the ``-t`` path in :func:`serve` once the server exists.
+``-c FILE`` runs the server (:mod:`kea_tools.server.daemon`) with kea-dhcpN's
+``-p`` / ``-P`` / ``-d``; ``-t FILE`` (or ``-t -c FILE``) checks a configuration
+the way ``kea-dhcp4 -t`` does and exits. The Dhcp4 or Dhcp6 object in the file
+decides the family.
 """
 import click
 
@@ -42,16 +43,31 @@ def _count(n, one, many=None):
               default=None,
               help="Check the configuration and exit: 0 if it is valid, 1 with "
                    "file:line:col: message if not. FILE may be given here instead of -c.")
-def serve(config_file, test):
+@click.option("-p", "--port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="Server port (default 67 for DHCPv4, 547 for DHCPv6).")
+@click.option("-P", "--client-port", type=click.IntRange(1, 65535), default=None,
+              metavar="PORT", help="Send every direct reply to this port (a testing aid, as "
+                                   "kea-dhcp4 -P).")
+@click.option("-d", "--debug", is_flag=True, help="Log at debug level (one line per decision).")
+def serve(config_file, test, port, client_port, debug):
     """Serve DHCP from a Kea configuration (Dhcp4 or Dhcp6 object).
 
     \b
+    keactl serve -c FILE         run the server until SIGTERM or "shutdown"
+    keactl serve -c FILE -p 6767 on another port (no root needed on loopback)
     keactl serve -t FILE         check FILE as kea-dhcp4 -t / kea-dhcp6 -t do
     keactl serve -t -c FILE      the same
+
+    SIGHUP re-reads FILE; a configuration that fails is refused and the
+    running one keeps serving. See keactl-serve(8).
     """
     path = test or config_file
     if test is None:
-        raise click.UsageError("-t is required until the server is built")
+        if not config_file:
+            raise click.UsageError("no configuration file: use -c FILE")
+        from kea_tools.server.daemon import run
+        code = run(config_file, port=port, client_port=client_port, debug=debug)
+        click.get_current_context().exit(code or 0)
     if not path:
         raise click.UsageError("no configuration file: use -t FILE or -c FILE")
     if test and config_file and test != config_file:

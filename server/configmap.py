@@ -1,5 +1,6 @@
 """Map the validated config (kea_tools.config.model.DhcpConfig) onto the
-server's compiled :class:`~kea_tools.server.model.ServerModel`.
+server's compiled :class:`~kea_tools.server.model.ServerModel` (Dhcp4) or
+:class:`~kea_tools.server.model6.ServerModel6` (Dhcp6).
 
 The config model already resolved inheritance and option payloads; this adds
 what the packet path wants: option tables keyed by code, reservation indexes,
@@ -9,11 +10,15 @@ import json
 from importlib import resources
 
 from kea_tools.server.model import (BootFields, ClientClass4, ExpiredLeasesProcessing,
-                                    Lifetimes, OptionItem, Pool4, Reservation4,
+                                    Lifetimes, OptionItem, Pool, Reservation4,
                                     ReservationIndex, ServerModel, SharedNetwork4, Subnet4,
-                                    int_to_ip, ip_to_int, option_table)
+                                    int_to_ip, int_to_ip6, ip6_to_int, ip_to_int, option_table)
+from kea_tools.server.model6 import (ClientClass6, Lifetimes6, PdPool6, Reservation6,
+                                     ServerModel6, SharedNetwork6, Subnet6)
 
 V4_SPACES = ("dhcp4", "")
+V6_SPACES = ("dhcp6", "")
+OPT_VENDOR_OPTS = 17
 
 
 def _options_of(option_data, encapsulations=None):
@@ -92,28 +97,40 @@ def compile_class(cls, compiler, options_of):
         lifetimes=Lifetimes(life.default, life.min, life.max) if life else Lifetimes())
 
 
-def expression_compiler(cfg):
+def expression_compiler(cfg, family=4):
     """A compiler of class tests for ``cfg``: text -> (predicate(exchange),
     depends_on_known). A class depends on KNOWN if its test names KNOWN/UNKNOWN
-    or a class that does (Kea evaluates those after the host lookup)."""
+    or a class that does (Kea evaluates those after the host lookup). v4 tests
+    see the client's packet; v6 tests the packet as received (the outermost
+    relay message, so relay[] terms work)."""
     from kea_tools.classify.compiler import compile_expression
     from kea_tools.classify.query import Query
-    section = (cfg.raw or {}).get("Dhcp4", cfg.raw or {})
+    name = f"Dhcp{family}"
+    section = (cfg.raw or {}).get(name, cfg.raw or {})
     defs = section.get("option-def") if isinstance(section, dict) else None
     known_names = {"KNOWN", "UNKNOWN"}
+    packet_attr = "query" if family == 4 else "packet"
 
     def compile_test(text, name=None):
-        expr = compile_expression(text, 4, "bool", option_defs=defs)
+        expr = compile_expression(text, family, "bool", option_defs=defs)
         known = expr.depends_on(known_names)
         if known and name:
             known_names.add(name)
 
         def test(ex):
             inc = ex.incoming
-            return expr(Query(ex.query, inc.iface, inc.src_address, inc.local_address,
-                              classes=dict.fromkeys(ex.classes)))
+            return expr(Query(getattr(ex, packet_attr), inc.iface, inc.src_address,
+                              inc.local_address, classes=dict.fromkeys(ex.classes)))
         return test, known
     return compile_test
+
+
+def expired_processing(cfg):
+    elp = cfg.expired_leases_processing
+    return ExpiredLeasesProcessing(
+        elp.reclaim_timer_wait_time, elp.flush_reclaimed_timer_wait_time,
+        elp.hold_reclaimed_time, elp.max_reclaim_leases, elp.max_reclaim_time,
+        elp.unwarned_reclaim_cycles)
 
 
 def build_model(cfg, compiler=None):
@@ -137,7 +154,7 @@ def build_model(cfg, compiler=None):
         life = p.valid_lifetime
         s4 = Subnet4(
             id=sub.id, prefix=f"{int_to_ip(sub.network)}/{sub.prefix_len}",
-            pools=[Pool4(pool.start, pool.end, pool.client_class,
+            pools=[Pool(pool.start, pool.end, pool.client_class,
                          tuple(pool.require_client_classes), options_of(pool.option_data))
                    for pool in sub.pools],
             options=options_of(sub.option_data),
@@ -160,7 +177,6 @@ def build_model(cfg, compiler=None):
             s4.shared_network = networks[sub.shared_network.name]
             s4.shared_network.subnets.append(s4)
         subnets.append(s4)
-    elp = cfg.expired_leases_processing
     return ServerModel(
         subnets=subnets, shared_networks=list(networks.values()),
         options=options_of(cfg.option_data),
@@ -169,10 +185,118 @@ def build_model(cfg, compiler=None):
                                              for r in cfg.reservations),
         identifiers=tuple(cfg.host_reservation_identifiers),
         decline_probation_period=cfg.decline_probation_period,
-        echo_client_id=cfg.echo_client_id,
-        expired=ExpiredLeasesProcessing(
-            elp.reclaim_timer_wait_time, elp.flush_reclaimed_timer_wait_time,
-            elp.hold_reclaimed_time, elp.max_reclaim_leases, elp.max_reclaim_time,
-            elp.unwarned_reclaim_cycles),
+        echo_client_id=cfg.echo_client_id, expired=expired_processing(cfg),
         server_tag=cfg.server_tag)
 
+
+# --- Dhcp6 ------------------------------------------------------------------------------
+
+def options6_of(option_data):
+    """DHCPv6 top-level options of one level as {code: OptionItem}; sub-options of
+    ``vendor-N`` spaces are packed into option 17 for enterprise N (RFC 8415
+    section 21.17), after any vendor-opts entry configured for N."""
+    items, vendor = [], {}
+    for o in option_data:
+        if o.space in V6_SPACES:
+            items.append(OptionItem(o.code, o.payload, o.always_send,
+                                    getattr(o, "never_send", False)))
+        elif o.space.startswith("vendor-") and o.space[7:].isdigit():
+            vendor.setdefault(int(o.space[7:]), []).append(o)
+    if vendor:
+        configured = {int.from_bytes(i.data[:4], "big"): i for i in items
+                      if i.code == OPT_VENDOR_OPTS and len(i.data) >= 4}
+        for enterprise, subs in vendor.items():
+            base = configured.get(enterprise)
+            payload = enterprise.to_bytes(4, "big") if base is None else base.data
+            for sub in subs:
+                payload += sub.code.to_bytes(2, "big") + len(sub.payload).to_bytes(2, "big") \
+                    + sub.payload
+            always = any(s.always_send for s in subs) or (base is not None and base.always_send)
+            item = OptionItem(OPT_VENDOR_OPTS, payload, always)
+            if base is not None:
+                items[items.index(base)] = item
+            else:
+                items.append(item)
+    return option_table(items)
+
+
+def _triplet(t):
+    return None if t is None else (t.default, t.min, t.max)
+
+
+def _reservation6(res, subnet_id):
+    return Reservation6(
+        res.identifier_type, res.identifier,
+        tuple(ip6_to_int(a) for a in (res.ip_addresses or ((res.ip_address,)
+                                                           if res.ip_address else ()))),
+        tuple((ip6_to_int(p), plen) for p, plen in res.prefixes), res.hostname,
+        tuple(res.client_classes), options6_of(res.option_data), subnet_id)
+
+
+def _relay_codes(names):
+    from kea_tools.codec.optiondefs import OptionDefs
+    codes = set()
+    defs = None
+    for name in names:
+        text = str(name).strip()
+        if text.isdigit():
+            codes.add(int(text))
+            continue
+        defs = defs or OptionDefs.standard(6)
+        d = defs.by_name("dhcp6", text)
+        if d is not None:
+            codes.add(d.code)
+    return frozenset(codes)
+
+
+def build_model6(cfg, compiler=None):
+    """DhcpConfig (family 6) -> ServerModel6."""
+    compiler = compiler or expression_compiler(cfg, 6)
+    networks = {}
+    for net in cfg.shared_networks:
+        networks[net.name] = SharedNetwork6(net.name, options=options6_of(net.option_data),
+                                            client_class=net.params.client_class)
+    subnets = []
+    for sub in cfg.subnets:
+        p = sub.params
+        s6 = Subnet6(
+            id=sub.id, prefix=f"{int_to_ip6(sub.network)}/{sub.prefix_len}",
+            network=sub.network, prefix_len=sub.prefix_len,
+            pools=[Pool(pl.start, pl.end, pl.client_class, tuple(pl.require_client_classes),
+                         options6_of(pl.option_data)) for pl in sub.pools],
+            pd_pools=[PdPool6(pd.prefix, pd.prefix_len, pd.delegated_len, pd.excluded_prefix,
+                              pd.excluded_prefix_len, pd.client_class,
+                              tuple(pd.require_client_classes), options6_of(pd.option_data))
+                      for pd in sub.pd_pools],
+            options=options6_of(sub.option_data),
+            valid=_triplet(p.valid_lifetime),
+            preferred=_triplet(p.preferred_lifetime) or (3600, 3600, 3600),
+            renew_timer=p.renew_timer, rebind_timer=p.rebind_timer,
+            calculate_tee_times=p.calculate_tee_times, t1_percent=p.t1_percent,
+            t2_percent=p.t2_percent, rapid_commit=p.rapid_commit, interface=p.interface,
+            interface_id=p.interface_id,
+            relay_addresses=frozenset(ip6_to_int(a) for a in p.relay_addresses),
+            client_class=p.client_class, require_client_classes=tuple(p.require_client_classes),
+            reservations_global=p.reservations_global,
+            reservations_in_subnet=p.reservations_in_subnet,
+            reservations_out_of_pool=p.reservations_out_of_pool,
+            reservations=ReservationIndex(_reservation6(r, sub.id) for r in sub.reservations))
+        if sub.shared_network is not None:
+            s6.shared_network = networks[sub.shared_network.name]
+            s6.shared_network.subnets.append(s6)
+        subnets.append(s6)
+    classes = []
+    for cls in cfg.client_classes:
+        test, known = compiler(cls.test, cls.name) if cls.test else (None, False)
+        classes.append(ClientClass6(
+            cls.name, test, known, cls.only_if_required, options6_of(cls.option_data),
+            Lifetimes6(_triplet(cls.valid_lifetime), _triplet(cls.preferred_lifetime))))
+    return ServerModel6(
+        subnets=subnets, shared_networks=list(networks.values()),
+        options=options6_of(cfg.option_data), classes=classes,
+        global_reservations=ReservationIndex(_reservation6(r, 0) for r in cfg.reservations),
+        identifiers=tuple(cfg.host_reservation_identifiers),
+        decline_probation_period=cfg.decline_probation_period,
+        relay_supplied_options=_relay_codes(cfg.relay_supplied_options or ("65",)),
+        mac_sources=tuple(cfg.mac_sources or ("any",)),
+        expired=expired_processing(cfg), server_tag=cfg.server_tag)

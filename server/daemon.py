@@ -1,5 +1,12 @@
-"""The DHCPv4 daemon behind ``keactl serve``: sockets, control channel, timers,
-signals and reconfiguration around :class:`~kea_tools.server.pipeline4.Pipeline4`.
+"""The daemon behind ``keactl serve``: one event loop serving a Dhcp4 or a Dhcp6
+configuration, with sockets, control channel, timers, signals and
+reconfiguration around :class:`~kea_tools.server.pipeline4.Pipeline4` or
+:class:`~kea_tools.server.pipeline6.Pipeline6`.
+
+What differs between the families is one :class:`Family` row (model builder,
+lease table, pipeline, sockets, statistics names, hook points, default port and
+lease file), chosen by the configuration file's top-level object; everything
+else exists once.
 
 One thread and one selector: DHCP sockets are drained in bursts of up to
 :data:`BURST` datagrams, each burst is processed and its leases written in one
@@ -9,7 +16,8 @@ SIGHUP and ``config-reload`` re-read the file; ``config-set`` takes a new map.
 A configuration that fails any check (syntax, semantics, hooks, lease database,
 interfaces, control socket) is refused and the running one keeps serving; the
 lease table is kept across reconfigurations whenever the lease database is
-unchanged, so no lease is ever lost.
+unchanged, so no lease is ever lost. A running server keeps its family: a new
+configuration for the other one is refused.
 """
 import gc
 import logging
@@ -28,14 +36,9 @@ from kea_tools.leases.model import STATE_DECLINED, STATE_EXPIRED_RECLAIMED
 
 from kea_tools.server import control
 from kea_tools.server import hooks as H
-from kea_tools.server.configmap import build_model
 from kea_tools.server.hooks import HooksManager
 from kea_tools.server.interfaces import open_sockets, select_interfaces, system_interfaces
-from kea_tools.server.leasetable import LeaseTable
-from kea_tools.server.pipeline4 import Incoming, Pipeline4
 from kea_tools.server.stats import Statistics, subnet_stat
-
-log = logging.getLogger("kea-dhcp4.dhcp4")
 
 BURST = 64
 # Lease databases several servers may share: each server starts its allocator
@@ -45,6 +48,98 @@ SEVERITIES = {"FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging
               "INFO": logging.INFO, "DEBUG": logging.DEBUG}
 LOG_FORMAT = "%(asctime)s %(levelname)-5s [%(name)s/%(process)d] %(message)s"
 
+
+# --- what differs between the families ---------------------------------------------------
+
+def _pipeline4(daemon, model, leases, hooks, extra):
+    from kea_tools.server.pipeline4 import Pipeline4
+    addresses = daemon.iface_addresses
+    ours = {s.address for s in daemon.sockets} | {
+        a for spec in daemon.iface_specs for a in spec.addresses}
+    return Pipeline4(model, leases, daemon.stats, hooks, clock=daemon.clock,
+                     server_addresses=lambda iface: addresses.get(iface, ()), our_addresses=ours,
+                     client_port=daemon.client_port,
+                     arp_unicast=any(s.device_bound for s in daemon.sockets))
+
+
+def _pipeline6(daemon, model, leases, hooks, server_duid):
+    from kea_tools.server.pipeline6 import Pipeline6
+    unicast = {a for spec in daemon.iface_specs for a in spec.unicast}
+    return Pipeline6(model, leases, daemon.stats, hooks, server_duid=server_duid,
+                     clock=daemon.clock, unicast_addresses=unicast,
+                     client_port=daemon.client_port)
+
+
+def _server_duid(cfg, data_dir):
+    from kea_tools.server.duid import server_duid
+    return server_duid(cfg.server_id, data_dir)
+
+
+def _model4(cfg):
+    from kea_tools.server.configmap import build_model
+    return build_model(cfg)
+
+
+def _model6(cfg):
+    from kea_tools.server.configmap import build_model6
+    return build_model6(cfg)
+
+
+def _table4(backend):
+    from kea_tools.server.leasetable import LeaseTable
+    return LeaseTable(backend)
+
+
+def _table6(backend):
+    from kea_tools.server.leasetable import LeaseTable6
+    return LeaseTable6(backend)
+
+
+def _assigned4(lease):
+    # A declined v4 lease left assigned-addresses when it was declined.
+    return None if lease.state == STATE_DECLINED else "assigned-addresses"
+
+
+def _assigned6(lease):
+    # kea-dhcp6 counts a declined lease as assigned until it is reclaimed.
+    from kea_tools.server.pipeline6 import ASSIGNED_STAT
+    return ASSIGNED_STAT[lease.type]
+
+
+@dataclass(slots=True, frozen=True)
+class Family:
+    """One row of :data:`FAMILIES`: the parts of the daemon that are per family."""
+
+    version: int
+    section: str            # the configuration's top-level object
+    port: int               # the server port (-p)
+    build_model: object     # DhcpConfig -> compiled model
+    lease_table: object     # backend -> lease table
+    make_pipeline: object   # (daemon, model, leases, hooks, identity) -> pipeline
+    identity: object        # (cfg, data_dir) -> the server's identifier (v6 DUID), or None
+    assigned_stat: object   # reclaimed lease -> the subnet gauge it leaves, or None
+
+    @property
+    def logger(self):
+        return f"kea-dhcp{self.version}"
+
+    @property
+    def tag(self):
+        return f"DHCP{self.version}"
+
+    @property
+    def lease_file(self):
+        return f"kea-leases{self.version}.csv"
+
+
+FAMILIES = {
+    4: Family(4, "Dhcp4", 67, _model4, _table4, _pipeline4, lambda cfg, data_dir: None,
+              _assigned4),
+    6: Family(6, "Dhcp6", 547, _model6, _table6, _pipeline6, _server_duid, _assigned6),
+}
+
+
+# --- configuration helpers --------------------------------------------------------------
 
 @dataclass(slots=True)
 class Prepared:
@@ -61,9 +156,18 @@ class Prepared:
     control_path: str | None
     control_sock: object
     addresses: dict
+    identity: object
 
 
-def backend_spec(db, config_dir):
+def data_directory(cfg, config_dir):
+    """Kea's data-directory (v6), relative to the config; else the config's folder."""
+    base = config_dir or "."
+    directory = cfg.data_directory or base
+    return directory if os.path.isabs(directory) else os.path.join(base, directory)
+
+
+def backend_spec(db, config_dir, data_dir=None, family=4):
+    """The lease-database map for open_backend, file names made absolute."""
     spec = {"type": db.type, "persist": db.persist, "lfc-interval": db.lfc_interval}
     spec.update(db.params or {})
     if db.name:
@@ -72,29 +176,30 @@ def backend_spec(db, config_dir):
             name = os.path.join(config_dir, name)
         spec["name"] = name
     elif db.type == "memfile" and db.persist:
-        # Kea's default file; relative to the config so no root is needed.
-        spec["name"] = os.path.join(config_dir or ".", "kea-leases4.csv")
+        # Kea's default file; beside the config (no root needed).
+        spec["name"] = os.path.join(data_dir or config_dir or ".", f"kea-leases{family}.csv")
     return spec
 
 
-def configure_logging(loggers, debug=False):
-    """Kea's ``loggers`` onto Python logging (severity, stdout/stderr/file)."""
-    root = logging.getLogger("kea-dhcp4")
+def configure_logging(loggers, debug=False, family=4):
+    """Kea's ``loggers`` entry for kea-dhcpN onto Python logging (severity,
+    stdout/stderr/syslog/file)."""
+    root = logging.getLogger(f"kea-dhcp{family}")
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
     root.propagate = False
     level = logging.INFO
-    outputs = [("stderr", None)]
+    outputs = ["stderr"]
     for logger in loggers:
-        if logger.name.split(".")[0] != "kea-dhcp4":
+        if logger.name.split(".")[0] != root.name:
             continue
         level = SEVERITIES.get(logger.severity.upper(), logging.INFO)
-        outputs = [(o.output, o) for o in logger.output_options] or outputs
+        outputs = [o.output for o in logger.output_options] or outputs
         break
     if debug:
         level = logging.DEBUG
-    for output, _opts in outputs:
+    for output in outputs:
         if output == "stdout":
             handler = logging.StreamHandler(sys.stdout)
         elif output == "stderr":
@@ -114,16 +219,23 @@ def configure_logging(loggers, debug=False):
 
 
 class Daemon:
-    """A running DHCPv4 server for one configuration file."""
+    """A running DHCP server for one configuration file (Dhcp4 or Dhcp6).
 
-    def __init__(self, config_path, *, port=67, client_port=0, debug=False, clock=time.time,
+    ``port`` / ``client_port`` are kea-dhcpN's ``-p`` / ``-P`` (None: the family's
+    server port, and the client's own port); ``interfaces(family)`` lists the
+    addresses of this namespace's interfaces (injectable for tests).
+    """
+
+    def __init__(self, config_path, *, port=None, client_port=0, debug=False, clock=time.time,
                  interfaces=system_interfaces):
         self.config_path = str(config_path)
         self.port = port
-        self.client_port = client_port
+        self.client_port = client_port or 0
         self.debug = debug
         self.clock = clock
         self.list_interfaces = interfaces
+        self.parts = None       # the Family row, fixed by the first configuration
+        self.log = logging.getLogger("kea-dhcp")
         self.stats = Statistics(clock=clock)
         self.started = time.time()
         self.configured_at = self.started
@@ -147,45 +259,66 @@ class Daemon:
         self._wake_r = self._wake_w = None
         self._signals = []
 
+    @property
+    def family(self):
+        return self.parts.version if self.parts is not None else 4
+
+    def _choose_family(self, version):
+        if self.parts is None:
+            self.parts = FAMILIES[version]
+            self.log = logging.getLogger(f"{self.parts.logger}.dhcp{version}")
+            self.hooks = HooksManager(family=version)
+            if self.port is None:
+                self.port = self.parts.port
+        elif version != self.parts.version:
+            raise UserError(f"this server runs {self.parts.section}; the new configuration is "
+                            f"Dhcp{version}: restart to change the family")
+
     # --- configuration -------------------------------------------------------------
     def load_file(self, path):
         from kea_tools.config import load_file
         result = load_file(path)
-        if result.family != 4:
-            raise UserError(f"{path}: keactl serve runs Dhcp4; this file configures Dhcp6")
+        self._choose_family(result.family)
         for warning in result.warnings:
-            log.warning("DHCP4_CONFIG_SYNTAX_WARNING %s", warning)
+            self.log.warning("%s_CONFIG_SYNTAX_WARNING %s", self.parts.tag, warning)
         return result.config, result.raw, os.path.dirname(os.path.abspath(path))
 
     def build_section(self, section):
         from kea_tools.config import build
-        if not isinstance(section, dict) or "Dhcp4" not in section:
-            raise UserError("Missing mandatory Dhcp4 parameter")
-        cfg = build(section["Dhcp4"], 4, prefix=("Dhcp4",))
-        cfg.raw = {"Dhcp4": section["Dhcp4"]}
+        name = self.parts.section
+        if not isinstance(section, dict) or name not in section:
+            other = "Dhcp6" if name == "Dhcp4" else "Dhcp4"
+            if isinstance(section, dict) and other in section:
+                self._choose_family(int(other[-1]))
+            raise UserError(f"Missing mandatory {name} parameter")
+        cfg = build(section[name], self.family, prefix=(name,))
+        cfg.raw = {name: section[name]}
         return cfg, cfg.raw, os.path.dirname(os.path.abspath(self.config_path))
 
     def prepare(self, cfg, raw, config_dir, *, test_only=False):
         """Check a configuration and open what it needs; nothing running changes."""
-        model = build_model(cfg)
-        hooks = HooksManager.from_config(cfg.hooks_libraries, config_dir)
+        parts, version = self.parts, self.family
+        model = parts.build_model(cfg)
+        hooks = HooksManager.from_config(cfg.hooks_libraries, config_dir, family=version)
         opened = []
         try:
-            spec = backend_spec(cfg.lease_database, config_dir)
+            data_dir = data_directory(cfg, config_dir)
+            spec = backend_spec(cfg.lease_database, config_dir, data_dir, version)
             backend = None
             if spec != self.backend_spec and not test_only:
-                if spec["type"] == "memfile" and spec.get("persist", True) and spec.get("name"):
+                if spec["type"] in ("memfile", "sqlite") and spec.get("name") and \
+                        spec.get("persist", True):
                     # The quick start keeps its lease file in a folder of its own.
                     os.makedirs(os.path.dirname(spec["name"]) or ".", exist_ok=True)
-                backend = open_backend(spec, 4)
+                backend = open_backend(spec, version)
                 opened.append(backend)
-            available = self.list_interfaces()
-            specs = select_interfaces(cfg.interfaces_config.interfaces, available)
+            available = self.list_interfaces(version)
+            specs = select_interfaces(cfg.interfaces_config.interfaces, available, version)
             sockets = []
             if not test_only and _spec_key(specs) != _spec_key(self.iface_specs):
                 # SO_REUSEADDR lets the new sockets bind beside the old ones, so
                 # the running configuration keeps serving if this one fails.
-                sockets = open_sockets(specs, self.port)
+                sockets = open_sockets(specs, self.port, version)
                 opened.extend(sockets)
             path = cfg.control_socket.socket_name if cfg.control_socket else None
             if path and config_dir and not os.path.isabs(path):
@@ -194,10 +327,11 @@ class Daemon:
             if path and path != self.control_path and not test_only:
                 control_sock = control.open_control_socket(path)
                 opened.append(control_sock)
+            identity = None if test_only else parts.identity(cfg, data_dir)
             if test_only:
                 hooks.unload()
             return Prepared(cfg, raw, model, hooks, spec, backend, specs, sockets, path,
-                            control_sock, available)
+                            control_sock, available, identity)
         except Exception:
             hooks.unload()
             for thing in opened:
@@ -206,11 +340,12 @@ class Daemon:
 
     def apply(self, p):
         """Switch to a prepared configuration."""
+        parts, tag = self.parts, self.parts.tag
         old_hooks = self.hooks
         if p.backend is not None:
             old_backend = self.backend
             self.backend, self.backend_spec = p.backend, p.backend_spec
-            self.leases = LeaseTable(self.backend)
+            self.leases = parts.lease_table(self.backend)
             if old_backend is not None:
                 old_backend.close()
         if p.sockets:
@@ -219,6 +354,9 @@ class Daemon:
             self.iface_specs = p.iface_specs
             for s in self.sockets:
                 self.selector.register(s, selectors.EVENT_READ, s)
+        else:
+            # The same interfaces: keep their sockets, take the new unicast list.
+            self.iface_specs = p.iface_specs
         if p.control_sock is not None:
             self._close_control()
             self.control_sock, self.control_path = p.control_sock, p.control_path
@@ -231,32 +369,27 @@ class Daemon:
         for gone in old_ids - set(self.model.subnets_by_id):
             self.stats.remove_matching(f"subnet[{gone}].")
         self.stats.max_samples = p.cfg.statistic_default_sample_count or self.stats.max_samples
-        ours = {a for s in self.sockets for a in [s.address]} | {
-            a for spec in self.iface_specs for a in spec.addresses}
-        addresses = self.iface_addresses
-        self.pipeline = Pipeline4(
-            self.model, self.leases, self.stats, self.hooks, clock=self.clock,
-            server_addresses=lambda iface: addresses.get(iface, ()), our_addresses=ours,
-            client_port=self.client_port, arp_unicast=any(s.device_bound for s in self.sockets))
+        self.pipeline = parts.make_pipeline(self, self.model, self.leases, self.hooks, p.identity)
         self.pipeline.init_stats()
         if getattr(self.backend, "kind", "") in SHARED_BACKENDS:
             self.pipeline.engine.spread_cursors()
         for lease, why in self.pipeline.orphan_leases():
-            log.warning("DHCP4_LEASE_ORPHAN lease %s (subnet-id %d) is %s; kept",
-                        lease.address, lease.subnet_id, why)
+            self.log.warning("%s_LEASE_ORPHAN lease %s (subnet-id %d) is %s; kept", tag,
+                             lease.address, lease.subnet_id, why)
         if old_hooks is not self.hooks:
             old_hooks.unload()
         self.configured_at = time.time()
         self._schedule_timers()
-        if self.hooks.has("dhcp4_srv_configured"):
-            self.hooks.call("dhcp4_srv_configured", {"json_config": p.raw,
-                                                     "server_config": p.cfg})
-        log.info("DHCP4_CONFIG_COMPLETE DHCPv4 server has completed configuration: "
-                 "%d subnet(s), %d lease(s)", len(self.model.subnets), len(self.leases))
+        configured = f"dhcp{self.family}_srv_configured"
+        if self.hooks.has(configured):
+            self.hooks.call(configured, {"json_config": p.raw, "server_config": p.cfg})
+        self.log.info("%s_CONFIG_COMPLETE DHCPv%d server has completed configuration: "
+                      "%d subnet(s), %d lease(s)", tag, self.family, len(self.model.subnets),
+                      len(self.leases))
 
     def configure(self, cfg, raw, config_dir):
         prepared = self.prepare(cfg, raw, config_dir)
-        configure_logging(cfg.loggers, self.debug)
+        configure_logging(cfg.loggers, self.debug, self.family)
         self.apply(prepared)
 
     def reload(self):
@@ -280,21 +413,24 @@ class Daemon:
         self.exit_code = code
 
     # --- lease reclamation -------------------------------------------------------
-    def reclaim(self, *, remove, limit):
-        """Reclaim expired leases (Kea 7.5): lease4_expire, then delete or mark
+    def reclaim(self, *, remove, limit=None):
+        """Reclaim expired leases (Kea ARM "Lease Reclamation"): leaseN_expire (and
+        leaseN_recover for a declined one), then delete or mark
         expired-reclaimed, and count them."""
         now = int(self.clock())
         limit = limit if limit is not None else float("inf")
         st, hooks, table = self.stats, self.hooks, self.leases
+        n = self.family
+        expire, recover, arg = f"lease{n}_expire", f"lease{n}_recover", f"lease{n}"
+        assigned_stat = self.parts.assigned_stat
         count = 0
         for lease in table.pop_expired(now, limit):
-            if hooks.has("lease4_expire"):
-                handle = hooks.call("lease4_expire", {"lease4": lease, "remove_lease": remove})
-                if handle.status == H.SKIP:
+            if hooks.has(expire):
+                if hooks.call(expire, {arg: lease, "remove_lease": remove}).status == H.SKIP:
                     continue
             declined = lease.state == STATE_DECLINED
-            if declined and hooks.has("lease4_recover"):
-                if hooks.call("lease4_recover", {"lease4": lease}).status == H.SKIP:
+            if declined and hooks.has(recover):
+                if hooks.call(recover, {arg: lease}).status == H.SKIP:
                     continue
             if remove:
                 table.stage_delete(lease)
@@ -302,20 +438,22 @@ class Daemon:
                 table.stage_put(lease.copy(state=STATE_EXPIRED_RECLAIMED, hostname="",
                                            fqdn_fwd=False, fqdn_rev=False))
             sid = lease.subnet_id
+            gauge = assigned_stat(lease)
+            if gauge is not None:
+                st.add(subnet_stat(sid, gauge), -1)
             if declined:
                 st.add("declined-addresses", -1)
                 st.add(subnet_stat(sid, "declined-addresses"), -1)
                 st.add("reclaimed-declined-addresses")
                 st.add(subnet_stat(sid, "reclaimed-declined-addresses"))
-            else:
-                st.add(subnet_stat(sid, "assigned-addresses"), -1)
             st.add("reclaimed-leases")
             st.add(subnet_stat(sid, "reclaimed-leases"))
             count += 1
         if count:
             table.commit()
             self.pipeline.engine.address_freed(None)
-            log.debug("ALLOC_ENGINE_V4_LEASES_RECLAMATION_COMPLETE reclaimed %d leases", count)
+            self.log.debug("ALLOC_ENGINE_V%d_LEASES_RECLAMATION_COMPLETE reclaimed %d leases",
+                           n, count)
         return count
 
     def flush_reclaimed(self):
@@ -356,7 +494,7 @@ class Daemon:
                     elif name == "lfc":
                         self.backend.start_lfc()
                 except Exception as err:
-                    log.error("timer %s failed: %s", name, err)
+                    self.log.error("timer %s failed: %s", name, err)
 
     def _next_timer(self):
         if not self.timers:
@@ -367,7 +505,7 @@ class Daemon:
     def start(self):
         """Load and apply the configuration file; UserError if it cannot serve."""
         cfg, raw, config_dir = self.load_file(self.config_path)
-        configure_logging(cfg.loggers, self.debug)
+        configure_logging(cfg.loggers, self.debug, self.family)
         self.apply(self.prepare(cfg, raw, config_dir))
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -376,7 +514,10 @@ class Daemon:
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
         for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        log.info("DHCP4_STARTED keactl DHCPv4 server started on port %d", self.port)
+        identity = getattr(self.pipeline, "server_duid", None)
+        self.log.info("%s_STARTED keactl DHCPv%d server started on port %d%s", self.parts.tag,
+                      self.family, self.port,
+                      f" (server-id {identity.hex(':')})" if identity else "")
 
     def _on_signal(self, signum, frame):
         self._signals.append(signum)
@@ -388,14 +529,15 @@ class Daemon:
         except BlockingIOError:
             pass
         signals, self._signals = self._signals, []
+        tag = self.parts.tag
         for signum in signals:
             if signum == signal.SIGHUP:
                 try:
                     self.reload()
-                    log.info("DHCP4_DYNRECONF_SUCCESS configuration reloaded on SIGHUP")
+                    self.log.info("%s_DYNRECONF_SUCCESS configuration reloaded on SIGHUP", tag)
                 except UserError as err:
-                    log.error("DHCP4_DYNRECONF_FAIL configuration refused, the previous one "
-                              "stays: %s", err)
+                    self.log.error("%s_DYNRECONF_FAIL configuration refused, the previous one "
+                                   "stays: %s", tag, err)
             else:
                 self.exit_code = 0
 
@@ -420,7 +562,7 @@ class Daemon:
                     elif isinstance(what, control.ControlConnection):
                         self._control_read(what, conns)
                     else:
-                        what.receive(BURST - len(batch), batch, Incoming)
+                        what.receive(BURST - len(batch), batch)
                 if batch:
                     self._process(batch, by_local)
                 if self.timers:
@@ -435,7 +577,7 @@ class Daemon:
 
     def _process(self, batch, by_local):
         if not self.enabled:
-            self.stats.add("pkt4-receive-drop", len(batch))
+            self.stats.add(f"pkt{self.family}-receive-drop", len(batch))
             return
         outgoing = self.pipeline.process(batch)
         if not outgoing:
@@ -449,7 +591,7 @@ class Daemon:
         for out in outgoing:
             sock = by_local.get((out.iface, out.local_address)) or by_local.get((out.iface, None))
             if sock is not None:
-                sock.send(out.data, out.destination, out.response.chaddr[:out.response.hlen])
+                sock.send_reply(out)
 
     def _accept(self, conns):
         while True:
@@ -462,11 +604,7 @@ class Daemon:
             self.selector.register(conn, selectors.EVENT_READ, conn)
 
     def _drop_conn(self, conn, conns):
-        try:
-            self.selector.unregister(conn)
-        except (KeyError, ValueError):
-            pass
-        conns.pop(conn.fileno(), None)
+        self._unregister(conn, conns)
         conn.close()
 
     def _control_read(self, conn, conns):
@@ -530,7 +668,8 @@ class Daemon:
             self._wake_r.close()
             self._wake_w.close()
             self._wake_r = None
-        log.info("DHCP4_SHUTDOWN server shut down")
+        if self.parts is not None:
+            self.log.info("%s_SHUTDOWN server shut down", self.parts.tag)
 
 
 def _spec_key(specs):
@@ -538,12 +677,13 @@ def _spec_key(specs):
 
 
 def run(config_path, *, port=None, client_port=None, debug=False):
-    """Serve ``config_path`` until SIGTERM/SIGINT or the shutdown command.
+    """Serve ``config_path`` (Dhcp4 or Dhcp6) until SIGTERM/SIGINT or the shutdown
+    command.
 
-    ``port`` / ``client_port`` are kea-dhcp4's ``-p`` / ``-P``. Returns the exit
+    ``port`` / ``client_port`` are kea-dhcpN's ``-p`` / ``-P``. Returns the exit
     code; raises UserError (one line for the CLI) if the server cannot start.
     """
-    daemon = Daemon(config_path, port=port or 67, client_port=client_port or 0, debug=debug)
+    daemon = Daemon(config_path, port=port, client_port=client_port or 0, debug=debug)
     try:
         daemon.start()
     except UserError:

@@ -3,8 +3,8 @@
 A ``hooks-libraries`` entry names a Python module (``"mypkg.myhook"``) or a
 ``.py`` file, with ``parameters``. Each configuration loads a fresh module
 object (never shared through sys.modules), so a reload starts its state anew.
-A library defines callouts as functions named after hook points
-(``def pkt4_receive(handle): ...``), and optionally ``load(library)`` (gets a
+A library defines callouts as functions named after the hook points of the
+server's family (``def pkt4_receive(handle): ...``, ``def pkt6_receive(handle): ...``), and optionally ``load(library)`` (gets a
 :class:`LibraryHandle` with the parameters; may register more callouts or
 control commands; raising refuses the configuration) and ``unload()``.
 
@@ -20,7 +20,6 @@ from pathlib import Path
 
 from kea_tools.errors import UserError
 
-log = logging.getLogger("kea-dhcp4.hooks")
 
 # Next-step statuses a callout may set (Kea's CalloutHandle::CalloutNextStep).
 CONTINUE, SKIP, DROP, PARK = 0, 1, 2, 3
@@ -32,6 +31,14 @@ HOOK_POINTS_V4 = (
     "leases4_committed", "pkt4_send", "buffer4_send", "lease4_expire", "lease4_recover",
     "command_processed",
 )
+# Kea 2.2's DHCPv6 hook points, in the same order.
+HOOK_POINTS_V6 = (
+    "dhcp6_srv_configured", "buffer6_receive", "pkt6_receive", "subnet6_select",
+    "host6_identifier", "lease6_select", "lease6_renew", "lease6_rebind", "lease6_release",
+    "lease6_decline", "leases6_committed", "pkt6_send", "buffer6_send", "lease6_expire",
+    "lease6_recover", "command_processed",
+)
+HOOK_POINTS = {4: HOOK_POINTS_V4, 6: HOOK_POINTS_V6}
 
 # Kea libraries whose function keactl has built in: file name -> feature.
 BUILTIN_LIBRARIES = {
@@ -78,9 +85,10 @@ class LibraryHandle:
     parameters: dict
     callouts: dict = field(default_factory=dict)
     commands: dict = field(default_factory=dict)
+    points: tuple = HOOK_POINTS_V4
 
     def register_callout(self, point, function):
-        if point not in HOOK_POINTS_V4:
+        if point not in self.points:
             raise HookError(f"{self.name}: unknown hook point {point!r}")
         self.callouts.setdefault(point, []).append(function)
 
@@ -122,15 +130,18 @@ def _load_module(library, base_dir):
 
 
 class HooksManager:
-    """The callouts of one configuration, in library order."""
+    """The callouts of one configuration, in library order, for the hook points
+    of one family (4 or 6)."""
 
-    def __init__(self, libraries=(), builtins=frozenset()):
+    def __init__(self, libraries=(), builtins=frozenset(), family=4):
         self.libraries = list(libraries)
         self.builtins = frozenset(builtins)
+        self.family = family
+        self.log = logging.getLogger(f"kea-dhcp{family}.hooks")
         self.callouts = {}
         self.commands = {}
         for lib in self.libraries:
-            for point in HOOK_POINTS_V4:
+            for point in HOOK_POINTS[family]:
                 fn = getattr(lib.module, point, None)
                 if callable(fn):
                     self.callouts.setdefault(point, []).append(fn)
@@ -139,7 +150,7 @@ class HooksManager:
             self.commands.update(lib.handle.commands)
 
     @classmethod
-    def from_config(cls, entries, base_dir=None):
+    def from_config(cls, entries, base_dir=None, family=4):
         """Load ``hooks-libraries`` entries ({library, parameters} maps or objects)."""
         libraries, builtins = [], set()
         try:
@@ -156,7 +167,7 @@ class HooksManager:
                     builtins.add(feature)
                     continue
                 module = _load_module(name, base_dir)
-                handle = LibraryHandle(name, dict(params))
+                handle = LibraryHandle(name, dict(params), points=HOOK_POINTS[family])
                 load = getattr(module, "load", None)
                 if callable(load):
                     try:
@@ -168,9 +179,9 @@ class HooksManager:
                         raise HookError(f"hooks library {name!r}: load() returned {rc}")
                 libraries.append(LoadedLibrary(name, module, handle))
         except HookError:
-            cls(libraries).unload()
+            cls(libraries, family=family).unload()
             raise
-        return cls(libraries, builtins)
+        return cls(libraries, builtins, family)
 
     def has(self, point):
         return point in self.callouts
@@ -184,7 +195,7 @@ class HooksManager:
             try:
                 fn(handle)
             except Exception as err:
-                log.error("HOOKS_CALLOUT_ERROR error returned by callout on hook %s: %s: %s",
+                self.log.error("HOOKS_CALLOUT_ERROR error returned by callout on hook %s: %s: %s",
                           point, type(err).__name__, err)
         return handle
 
@@ -195,7 +206,7 @@ class HooksManager:
                 try:
                     unload()
                 except Exception as err:
-                    log.error("hooks library %s: unload() failed: %s", lib.name, err)
+                    self.log.error("hooks library %s: unload() failed: %s", lib.name, err)
         self.libraries = []
         self.callouts = {}
         self.commands = {}

@@ -1,4 +1,5 @@
-"""The server's in-memory view of its leases, written through to a LeaseBackend.
+"""The server's in-memory view of its leases (v4 and v6), written through to a
+LeaseBackend.
 
 Allocation needs "who holds this address" and "which lease is this client's" at
 thousands of packets a second, whatever the back end; so the server keeps every
@@ -15,12 +16,13 @@ those replies.
 """
 import heapq
 from dataclasses import dataclass
+from operator import attrgetter
 
 from kea_tools.leases import (BackendError, DuplicateLeaseError, LeaseError,
                               LeaseNotFoundError)
-from kea_tools.leases.model import INFINITE_LFT, STATE_EXPIRED_RECLAIMED
+from kea_tools.leases.model import INFINITE_LFT, STATE_DECLINED, STATE_EXPIRED_RECLAIMED
 
-from kea_tools.server.model import int_to_ip, ip_to_int
+from kea_tools.server.model import int_to_ip, int_to_ip6, ip6_to_int, ip_to_int
 
 ADD, UPDATE, DELETE = "add", "update", "delete"
 CONFLICT, STORAGE = "conflict", "storage"
@@ -36,7 +38,12 @@ class Change:
 
 
 class LeaseTable:
-    """Leases by address/hwaddr/client-id over a back end, with staged writes."""
+    """v4 leases by address/hwaddr/client-id over a back end, with staged writes."""
+
+    to_int = staticmethod(ip_to_int)
+    to_text = staticmethod(int_to_ip)
+    # The client identity by_cid is keyed by: client-id (v4), DUID (v6).
+    client_key = attrgetter("client_id")
 
     def __init__(self, backend, clock=None):
         self.backend = backend
@@ -45,8 +52,9 @@ class LeaseTable:
         self.by_cid = {}
         self._expiry = []
         self._journal = []
+        to_int = self.to_int
         for lease in backend.iter_leases():
-            self._index(ip_to_int(lease.address), lease)
+            self._index(to_int(lease.address), lease)
 
     def __len__(self):
         return len(self.by_addr)
@@ -56,8 +64,9 @@ class LeaseTable:
         self.by_addr[addr] = lease
         if lease.hwaddr:
             self.by_hw.setdefault(lease.hwaddr, set()).add(addr)
-        if lease.client_id:
-            self.by_cid.setdefault(lease.client_id, set()).add(addr)
+        cid = self.client_key(lease)
+        if cid:
+            self.by_cid.setdefault(cid, set()).add(addr)
         if lease.valid_lft != INFINITE_LFT and lease.state != STATE_EXPIRED_RECLAIMED:
             heap = self._expiry
             heapq.heappush(heap, (lease.cltt + lease.valid_lft, addr))
@@ -76,7 +85,7 @@ class LeaseTable:
     def _unindex(self, addr, lease):
         if self.by_addr.get(addr) is lease:
             del self.by_addr[addr]
-        for index, key in ((self.by_hw, lease.hwaddr), (self.by_cid, lease.client_id)):
+        for index, key in ((self.by_hw, lease.hwaddr), (self.by_cid, self.client_key(lease))):
             if key:
                 addrs = index.get(key)
                 if addrs is not None:
@@ -139,13 +148,13 @@ class LeaseTable:
     # --- staged writes ----------------------------------------------------------
     def stage_put(self, new, tag=0):
         """Stage ``new`` at its address (an add if we hold none there, else an update)."""
-        addr = ip_to_int(new.address)
+        addr = self.to_int(new.address)
         old = self.by_addr.get(addr)
         self._journal.append(Change(ADD if old is None else UPDATE, addr, old, new, tag))
         self._replace(addr, old, new)
 
     def stage_delete(self, lease, tag=0):
-        addr = ip_to_int(lease.address)
+        addr = self.to_int(lease.address)
         old = self.by_addr.get(addr)
         if old is None:
             return
@@ -223,7 +232,7 @@ class LeaseTable:
 
     def _adopt_stored(self, change):
         """Another writer holds the address: believe the database from now on."""
-        stored = self.backend.get(int_to_ip(change.address))
+        stored = self.backend.get(self.to_text(change.address))
         if stored is not None:
             change.old = stored
 
@@ -232,3 +241,26 @@ class LeaseTable:
         for change in reversed(self._journal):
             self._replace(change.address, change.new, change.old)
         self._journal = []
+
+
+class LeaseTable6(LeaseTable):
+    """v6 leases by address or prefix (an int), DUID and hardware address, with
+    the same staged writes and group commit."""
+
+    to_int = staticmethod(ip6_to_int)
+    to_text = staticmethod(int_to_ip6)
+    client_key = attrgetter("duid")
+
+    def by_duid(self, duid):
+        return self.by_client_id(duid)
+
+    def client_leases(self, duid, iaid, lease_type, subnet_ids):
+        """The client's leases of one IA in the given subnets (declined ones aside)."""
+        out = []
+        by_addr = self.by_addr
+        for a in self.by_cid.get(duid, ()):
+            lease = by_addr[a]
+            if lease.iaid == iaid and lease.type == lease_type and \
+                    lease.subnet_id in subnet_ids and lease.state != STATE_DECLINED:
+                out.append(lease)
+        return out

@@ -1,4 +1,5 @@
-"""The server's compiled view of a Dhcp4 configuration.
+"""The server's compiled view of a Dhcp4 configuration, and the pieces the
+Dhcp6 one (:mod:`kea_tools.server.model6`) shares with it.
 
 The validated config model (kea_tools.config) says what the user wrote, with
 inheritance resolved; this module holds what the packet path needs, in the form
@@ -24,6 +25,19 @@ def ip_to_int(text):
 
 def int_to_ip(value):
     return socket.inet_ntoa(_IP.pack(value))
+
+
+def ip6_to_int(text):
+    return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+
+
+def int_to_ip6(value):
+    return socket.inet_ntop(socket.AF_INET6, value.to_bytes(16, "big"))
+
+
+def in_prefix(address, network, prefix_len, bits=128):
+    shift = bits - prefix_len
+    return (address >> shift) == (network >> shift)
 
 
 @dataclass(slots=True, frozen=True)
@@ -88,9 +102,13 @@ class Reservation4:
     boot: BootFields = field(default_factory=BootFields)
     subnet_id: int = 0
 
+    def leased_values(self):
+        return () if self.address is None else (self.address,)
+
 
 class ReservationIndex:
-    """Reservations of one subnet (or the global ones) by identifier and by address."""
+    """Reservations of one subnet (or the global ones) by identifier and by address
+    (v4: a reservation's ``address``; v6: its ``addresses`` and ``prefixes``)."""
 
     __slots__ = ("by_id", "by_address", "all")
 
@@ -104,8 +122,8 @@ class ReservationIndex:
     def add(self, res):
         self.all.append(res)
         self.by_id.setdefault((res.identifier_type, res.identifier), res)
-        if res.address is not None:
-            self.by_address.setdefault(res.address, []).append(res)
+        for address in res.leased_values():
+            self.by_address.setdefault(address, []).append(res)
 
     def find(self, identifiers):
         """The first reservation matching ``identifiers`` [(type, bytes)], in order."""
@@ -126,7 +144,9 @@ class ReservationIndex:
 
 
 @dataclass(slots=True)
-class Pool4:
+class Pool:
+    """An address pool (v4, or v6 IA_NA/IA_TA): start..end inclusive."""
+
     start: int
     end: int
     client_class: str | None = None
@@ -158,8 +178,26 @@ class SharedNetwork4:
     require_client_classes: tuple = ()
 
 
+class SubnetScope:
+    """What v4 and v6 subnets share: pools and the shared network's siblings."""
+
+    __slots__ = ()
+
+    def pool_of(self, address):
+        for pool in self.pools:
+            if pool.start <= address <= pool.end:
+                return pool
+        return None
+
+    def siblings(self):
+        """This subnet and then the other subnets of its shared network (Kea's order)."""
+        if self.shared_network is None:
+            return (self,)
+        return (self, *(s for s in self.shared_network.subnets if s is not self))
+
+
 @dataclass(slots=True)
-class Subnet4:
+class Subnet4(SubnetScope):
     """A subnet with every inherited parameter already resolved."""
 
     id: int
@@ -206,21 +244,9 @@ class Subnet4:
     def mask_bytes(self):
         return _IP.pack(self.mask)
 
-    def pool_of(self, address):
-        for pool in self.pools:
-            if pool.start <= address <= pool.end:
-                return pool
-        return None
-
     @property
     def total_addresses(self):
         return sum(pool.size for pool in self.pools)
-
-    def siblings(self):
-        """This subnet and then the other subnets of its shared network (Kea's order)."""
-        if self.shared_network is None:
-            return (self,)
-        return (self, *(s for s in self.shared_network.subnets if s is not self))
 
 
 @dataclass(slots=True)
@@ -233,27 +259,11 @@ class ExpiredLeasesProcessing:
     unwarned_reclaim_cycles: int = 5
 
 
-@dataclass(slots=True)
-class ServerModel:
-    """Everything the v4 packet path reads; rebuilt on each (re)configuration."""
+class OptionScopes:
+    """What the v4 and v6 server models share: lookups by id and name, and the
+    merged option table per (subnet, pool, classes, reservation)."""
 
-    subnets: list = field(default_factory=list)
-    shared_networks: list = field(default_factory=list)
-    options: dict = field(default_factory=dict)
-    classes: list = field(default_factory=list)
-    boot: BootFields = field(default_factory=BootFields)
-    global_reservations: ReservationIndex = field(default_factory=ReservationIndex)
-    identifiers: tuple = DEFAULT_IDENTIFIERS
-    decline_probation_period: int = 86400
-    echo_client_id: bool = True
-    expired: ExpiredLeasesProcessing = field(default_factory=ExpiredLeasesProcessing)
-    server_tag: str = ""
-    subnets_by_id: dict = field(default_factory=dict)
-    classes_by_name: dict = field(default_factory=dict)
-    _merged: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        self.index()
+    __slots__ = ()
 
     def index(self):
         self.subnets_by_id = {s.id: s for s in self.subnets}
@@ -262,7 +272,7 @@ class ServerModel:
 
     def subnet_containing(self, address):
         for subnet in self.subnets:
-            if address & subnet.mask == subnet.network:
+            if address in subnet:
                 return subnet
         return None
 
@@ -290,6 +300,29 @@ class ServerModel:
         if len(self._merged) < 65536:
             self._merged[key] = merged
         return merged
+
+
+@dataclass(slots=True)
+class ServerModel(OptionScopes):
+    """Everything the v4 packet path reads; rebuilt on each (re)configuration."""
+
+    subnets: list = field(default_factory=list)
+    shared_networks: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+    classes: list = field(default_factory=list)
+    boot: BootFields = field(default_factory=BootFields)
+    global_reservations: ReservationIndex = field(default_factory=ReservationIndex)
+    identifiers: tuple = DEFAULT_IDENTIFIERS
+    decline_probation_period: int = 86400
+    echo_client_id: bool = True
+    expired: ExpiredLeasesProcessing = field(default_factory=ExpiredLeasesProcessing)
+    server_tag: str = ""
+    subnets_by_id: dict = field(default_factory=dict)
+    classes_by_name: dict = field(default_factory=dict)
+    _merged: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.index()
 
     def boot_fields(self, subnet, classes, reservation):
         """siaddr/sname/file: the subnet's (inherited from global), overridden by

@@ -1,14 +1,11 @@
 """The DHCPv4 request pipeline (RFC 2131 section 4.3, with Kea 2.2's choices).
 
-A burst of datagrams goes through three phases:
-
-1. each datagram runs the fixed steps over its :class:`Exchange` (parse,
-   hooks, accept checks, classify, select subnet, look up the host, the message
-   handler, which may stage lease changes in the LeaseTable);
-2. all staged lease changes are written in one back-end batch (group commit);
-3. only then are the replies built and handed back for sending, except those
-   whose lease did not reach storage: an ACK never leaves before its lease is
-   stored.
+A burst of datagrams goes through the three phases of
+:class:`~kea_tools.server.pipeline.PipelineBase`: the fixed steps over each
+:class:`Exchange` (parse, hooks, accept checks, classify, select subnet, look up
+the host, the message handler, which may stage lease changes in the
+LeaseTable); one group commit; then the replies, never an ACK whose lease is
+not stored.
 
 Nothing here touches a socket or the wall clock: datagrams come in as
 :class:`Incoming`, replies go out as :class:`Outgoing`, and ``clock`` is
@@ -29,7 +26,9 @@ from kea_tools.server import hooks as H
 from kea_tools.server.alloc import NAK as ALLOC_NAK
 from kea_tools.server.alloc import OK as ALLOC_OK
 from kea_tools.server.alloc import AllocRequest, AllocationEngine
+from kea_tools.server.interfaces import Incoming
 from kea_tools.server.leasetable import CONFLICT
+from kea_tools.server.pipeline import PipelineBase
 from kea_tools.server.model import int_to_ip, ip_to_int
 from kea_tools.server.reply import reply_destination
 from kea_tools.server.stats import GLOBAL_V4, SUBNET_V4, subnet_stat
@@ -66,17 +65,6 @@ MSG_NAME = {DISCOVER: "DHCPDISCOVER", OFFER: "DHCPOFFER", REQUEST: "DHCPREQUEST"
 _U32 = struct.Struct("!I")
 ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
-
-
-@dataclass(slots=True)
-class Incoming:
-    """One received datagram and where it arrived."""
-
-    data: bytes
-    src_address: str
-    src_port: int
-    iface: str = ""
-    local_address: str = ""
 
 
 @dataclass(slots=True)
@@ -173,7 +161,7 @@ def parse_rai(data):
     return out
 
 
-class Pipeline4:
+class Pipeline4(PipelineBase):
     """The DHCPv4 server's packet path over a model, a lease table, stats and hooks.
 
     ``server_addresses(iface)`` lists the IPv4 addresses of an interface (for
@@ -181,9 +169,14 @@ class Pipeline4:
     a REQUEST's server identifier may name.
     """
 
+    exchange = Exchange
+    family = 4
+    log = log
+
     def __init__(self, model, leases, stats, hooks=None, *, clock=time.time,
                  server_addresses=None, our_addresses=frozenset(), client_port=0,
                  arp_unicast=False, authoritative=None):
+        PipelineBase.__init__(self)
         self.model = model
         self.leases = leases
         self.stats = stats
@@ -196,24 +189,10 @@ class Pipeline4:
         self.engine = AllocationEngine(model, leases, stats)
         self.handlers = {DISCOVER: self.discover, REQUEST: self.request,
                          DECLINE: self.decline, RELEASE: self.release, INFORM: self.inform}
-        self.debug = log.isEnabledFor(logging.DEBUG)
-        # Counter increments of the current burst, added to the statistics once
-        # per burst: one sample per name per burst instead of one per packet.
-        self.counts = {}
         # (merged option table, PRL) -> the options chosen for it: clients of
         # one kind send one PRL, so the choice is made once, not per packet.
         self._chosen = {}
         self._boot = {}
-
-    def bump(self, name, delta=1):
-        counts = self.counts
-        counts[name] = counts.get(name, 0) + delta
-
-    def flush_counts(self):
-        counts, self.counts = self.counts, {}
-        add = self.stats.add
-        for name, delta in counts.items():
-            add(name, delta)
 
     # --- configuration-time work -------------------------------------------------
     def init_stats(self):
@@ -243,40 +222,6 @@ class Pipeline4:
                 out.append((lease, "not in its subnet"))
             elif subnet.pool_of(addr) is None and subnet.reservations.holders(addr) == ():
                 out.append((lease, "outside the subnet's pools"))
-        return out
-
-    # --- the burst ---------------------------------------------------------------
-    def process(self, batch):
-        """Handle a burst of Incoming datagrams; returns the Outgoing replies."""
-        now = int(self.clock())
-        exchanges = []
-        for tag, incoming in enumerate(batch):
-            ex = Exchange(tag, incoming)
-            try:
-                self.receive(ex, now)
-            except Exception as err:  # a bug on one packet must not stop the server
-                log.exception("DHCP4_PACKET_PROCESS_EXCEPTION exception processing packet: %s", err)
-                self.bump("pkt4-receive-drop")
-                ex.response = None
-                ex.drop = "processing-failed"
-            exchanges.append(ex)
-        failed = self.leases.commit()
-        out = []
-        for ex in exchanges:
-            if ex.response is None and not ex.committed_hook:
-                continue
-            if ex.tag in failed:
-                self.failed_commit(ex, failed[ex.tag])
-                if ex.response is None:
-                    continue
-            try:
-                sent = self.send(ex)
-            except Exception as err:
-                log.exception("DHCP4_PACKET_SEND_FAIL failed to build the response: %s", err)
-                continue
-            if sent is not None:
-                out.append(sent)
-        self.flush_counts()
         return out
 
     def failed_commit(self, ex, reason):
@@ -324,30 +269,7 @@ class Pipeline4:
             if handle.status in (H.SKIP, H.DROP):
                 return self.dropped(ex, "dropped by pkt4_receive")
             ex.opts = index_options(q)  # the callout may have changed options
-        ex.subnet = self.select_subnet(ex)
-        if self.hooks.has("subnet4_select"):
-            handle = self.hooks.call("subnet4_select", {
-                "query4": q, "subnet4": ex.subnet, "subnet4collection": self.model.subnets})
-            if handle.status == H.DROP:
-                return self.dropped(ex, "dropped by subnet4_select")
-            chosen = handle.arguments["subnet4"]
-            ex.subnet = None if handle.status == H.SKIP else (
-                chosen if chosen in self.model.subnets else ex.subnet)
-        self.host_classify(ex)
-        if "DROP" in ex.classes:
-            return self.dropped(ex, "in class DROP")
-        if self.debug:
-            log.debug("DHCP4_SUBNET_SELECTED %s: subnet %s, classes %s", self.label(ex),
-                      ex.subnet.prefix if ex.subnet else "none", " ".join(ex.classes))
-        return self.handlers[mt](ex, now)
-
-    def dropped(self, ex, reason):
-        self.bump("pkt4-receive-drop")
-        ex.drop = reason
-        ex.response = None
-        if self.debug:
-            log.debug("DHCP4_PACKET_DROP %s: %s", self.label(ex), reason)
-        return None
+        return self.select_and_handle(ex, q, now)
 
     def label(self, ex):
         q = ex.query
@@ -397,61 +319,14 @@ class Pipeline4:
 
     # --- classification -----------------------------------------------------------
     def early_classify(self, ex):
-        """ALL, VENDOR_CLASS_*, BOOTP-free Kea built-ins, then the classes whose
-        tests do not depend on KNOWN, in definition order."""
+        """ALL, VENDOR_CLASS_*, then the classes whose tests do not depend on
+        KNOWN, in definition order."""
         classes = ex.classes
         classes.append("ALL")
         vendor = ex.opts.get(OPT_VENDOR_CLASS)
         if vendor:
             classes.append("VENDOR_CLASS_" + vendor.decode("latin-1"))
-        for cls in self.model.classes:
-            if cls.test is None or cls.depends_on_known or cls.only_if_required:
-                continue
-            if self.evaluate(cls, ex):
-                classes.append(cls.name)
-
-    def host_classify(self, ex):
-        """Host lookup assigns KNOWN/UNKNOWN and the host's classes; then the
-        classes that depend on KNOWN are evaluated."""
-        if ex.subnet is not None:
-            ex.reservation = self.engine.reservation_for(ex.subnet, self.identifiers(ex))
-        classes = ex.classes
-        if ex.reservation is not None:
-            classes.append("KNOWN")
-            for name in ex.reservation.client_classes:
-                if name not in classes:
-                    classes.append(name)
-        else:
-            classes.append("UNKNOWN")
-        for cls in self.model.classes:
-            if cls.depends_on_known and not cls.only_if_required and cls.test is not None \
-                    and cls.name not in classes and self.evaluate(cls, ex):
-                classes.append(cls.name)
-
-    def required_classes(self, ex):
-        """require-client-classes of the shared network, subnet and pool."""
-        names = []
-        sub = ex.subnet
-        if sub is not None:
-            if sub.shared_network is not None:
-                names.extend(sub.shared_network.require_client_classes)
-            names.extend(sub.require_client_classes)
-        if ex.pool is not None:
-            names.extend(ex.pool.require_client_classes)
-        by_name = self.model.classes_by_name
-        for name in names:
-            cls = by_name.get(name)
-            if cls is not None and name not in ex.classes and (
-                    cls.test is None or self.evaluate(cls, ex)):
-                ex.classes.append(name)
-
-    def evaluate(self, cls, ex):
-        try:
-            return bool(cls.test(ex))
-        except Exception as err:  # Kea: an evaluation error means "not a member"
-            if self.debug:
-                log.debug("EVAL_RESULT class %s: evaluation failed: %s", cls.name, err)
-            return False
+        self.tested_classes(ex, False)
 
     def identifiers(self, ex):
         """The client's host identifiers in host-reservation-identifiers order."""
@@ -883,3 +758,4 @@ class Pipeline4:
         if sent is not None:
             bump(sent)
         return Outgoing(data, dest, ex.incoming.iface, ex.incoming.local_address, resp)
+

@@ -1,14 +1,14 @@
 """The DHCPv6 request pipeline (RFC 8415 sections 16 and 18.3, with Kea 2.2's choices).
 
-The same three phases as the v4 pipeline: every datagram of a burst runs the
-fixed steps over its :class:`Exchange6` (parse, hooks, sanity checks, classify,
+The three phases of :class:`~kea_tools.server.pipeline.PipelineBase`, as for
+v4: every datagram of a burst runs the fixed steps over its :class:`Exchange6` (parse, hooks, sanity checks, classify,
 select subnet, host lookup, the message handler, which stages lease changes in
 the LeaseTable6); then all staged changes are written in one back-end batch
 (group commit); only then are replies encapsulated for their relays and handed
 back, and never one whose leases did not reach storage.
 
 No sockets, no wall clock: datagrams come in as
-:class:`~kea_tools.server.pipeline4.Incoming` (``local_address`` is the
+:class:`~kea_tools.server.interfaces.Incoming` (``local_address`` is the
 destination the datagram was sent to, which tells multicast from unicast),
 replies go out as :class:`Outgoing6`, and ``clock`` is injected.
 """
@@ -25,10 +25,12 @@ from kea_tools.leases.model import (INFINITE_LFT, STATE_DECLINED, STATE_EXPIRED_
                                     TYPE_NA, TYPE_PD, TYPE_TA)
 
 from kea_tools.server import hooks as H
-from kea_tools.server.alloc6 import (OK as ALLOC_OK, AllocationEngine6, ClientContext,
-                                     IARequest, int_to_ip6, ip6_to_int)
+from kea_tools.server.alloc6 import OK as ALLOC_OK
+from kea_tools.server.alloc6 import AllocationEngine6, ClientContext, IARequest
 from kea_tools.server.leasetable import CONFLICT
-from kea_tools.server.pipeline4 import Incoming
+from kea_tools.server.model import int_to_ip6, ip6_to_int
+from kea_tools.server.pipeline import PipelineBase
+from kea_tools.server.interfaces import Incoming
 from kea_tools.server.stats import subnet_stat
 
 log = logging.getLogger("kea-dhcp6.packets")
@@ -229,7 +231,7 @@ def mac_from_link_local(address):
     return 1, bytes((raw[0] ^ 0x02,)) + raw[1:3] + raw[5:8]
 
 
-class Pipeline6:
+class Pipeline6(PipelineBase):
     """The DHCPv6 server's packet path over a model, a LeaseTable6, stats and hooks.
 
     ``server_duid`` is the server identifier (see :mod:`kea_tools.server.duid`);
@@ -238,8 +240,13 @@ class Pipeline6:
     overrides the destination port of direct replies (kea-dhcp6 -P, for tests).
     """
 
+    exchange = Exchange6
+    family = 6
+    log = log
+
     def __init__(self, model, leases, stats, hooks=None, *, server_duid, clock=time.time,
                  unicast_addresses=frozenset(), client_port=0):
+        PipelineBase.__init__(self)
         self.model = model
         self.leases = leases
         self.stats = stats
@@ -254,7 +261,6 @@ class Pipeline6:
             M.RENEW: self.renew, M.REBIND: self.rebind, M.RELEASE: self.release,
             M.DECLINE: self.decline, M.INFORMATION_REQUEST: self.information_request,
         }
-        self.debug = log.isEnabledFor(logging.DEBUG)
 
     # --- configuration-time work -------------------------------------------------
     def init_stats(self):
@@ -296,44 +302,11 @@ class Pipeline6:
                 out.append((lease, "outside the subnet's pools"))
         return out
 
-    # --- the burst ---------------------------------------------------------------
-    def process(self, batch):
-        """Handle a burst of Incoming datagrams; returns the Outgoing6 replies."""
-        now = int(self.clock())
-        exchanges = []
-        for tag, incoming in enumerate(batch):
-            ex = Exchange6(tag, incoming)
-            try:
-                self.receive(ex, now)
-            except Exception as err:  # a bug on one packet must not stop the server
-                log.exception("DHCP6_PACKET_PROCESS_EXCEPTION exception processing packet: %s",
-                              err)
-                self.stats.add("pkt6-receive-drop")
-                ex.response = None
-                ex.drop = "processing-failed"
-            exchanges.append(ex)
-        failed = self.leases.commit()
-        out = []
-        for ex in exchanges:
-            if ex.response is None and not ex.committed_hook:
-                continue
-            if ex.tag in failed:
-                self.failed_commit(ex, failed[ex.tag])
-                continue
-            try:
-                sent = self.send(ex)
-            except Exception as err:
-                log.exception("DHCP6_PACKET_SEND_FAIL failed to build the response: %s", err)
-                continue
-            if sent is not None:
-                out.append(sent)
-        return out
-
     def failed_commit(self, ex, reason):
         """The leases of this exchange are not stored: its reply never leaves. The
         client retransmits and gets a fresh allocation."""
         ex.response = None
-        self.stats.add("pkt6-receive-drop")
+        self.bump("pkt6-receive-drop")
         if reason == CONFLICT:
             # Another server on the same database took the address: look again.
             self.engine.address_freed()
@@ -383,31 +356,7 @@ class Pipeline6:
             handle = self.hooks.call("pkt6_receive", {"query6": ex.query})
             if handle.status in (H.SKIP, H.DROP):
                 return self.dropped(ex, "dropped by pkt6_receive")
-        ex.subnet = self.select_subnet(ex)
-        if self.hooks.has("subnet6_select"):
-            handle = self.hooks.call("subnet6_select", {
-                "query6": ex.query, "subnet6": ex.subnet,
-                "subnet6collection": self.model.subnets})
-            if handle.status == H.DROP:
-                return self.dropped(ex, "dropped by subnet6_select")
-            chosen = handle.arguments["subnet6"]
-            ex.subnet = None if handle.status == H.SKIP else (
-                chosen if chosen in self.model.subnets else ex.subnet)
-        self.host_classify(ex)
-        if "DROP" in ex.classes:
-            return self.dropped(ex, "in class DROP")
-        if self.debug:
-            log.debug("DHCP6_SUBNET_SELECTED %s: subnet %s, classes %s", self.label(ex),
-                      ex.subnet.prefix if ex.subnet else "none", " ".join(ex.classes))
-        return self.handlers[mt](ex, now)
-
-    def dropped(self, ex, reason):
-        self.stats.add("pkt6-receive-drop")
-        ex.drop = reason
-        ex.response = None
-        if self.debug:
-            log.debug("DHCP6_PACKET_DROP %s: %s", self.label(ex), reason)
-        return None
+        return self.select_and_handle(ex, ex.query, now)
 
     def label(self, ex):
         q = ex.query
@@ -483,6 +432,8 @@ class Pipeline6:
 
     # --- classification -----------------------------------------------------------
     def early_classify(self, ex):
+        """ALL, VENDOR_CLASS_*, then the classes whose tests do not depend on
+        KNOWN, in definition order."""
         classes = ex.classes
         classes.append("ALL")
         vendor = ex.query.options.data(O_VENDOR_CLASS)
@@ -490,48 +441,11 @@ class Pipeline6:
             # RFC 8415 21.16: enterprise number, then length-prefixed data.
             n = struct.unpack_from("!H", vendor, 4)[0]
             classes.append("VENDOR_CLASS_" + vendor[6:6 + n].decode("latin-1"))
-        for cls in self.model.classes:
-            if cls.test is None or cls.depends_on_known or cls.only_if_required:
-                continue
-            if self.evaluate(cls, ex):
-                classes.append(cls.name)
+        self.tested_classes(ex, False)
 
-    def host_classify(self, ex):
-        if ex.subnet is not None and ex.duid is not None:
-            ex.reservation = self.engine.reservation_for(ex.subnet, self.identifiers(ex))
-        ex.classes.append("KNOWN" if ex.reservation is not None else "UNKNOWN")
-        if ex.reservation is not None:
-            for name in ex.reservation.client_classes:
-                if name not in ex.classes:
-                    ex.classes.append(name)
-        for cls in self.model.classes:
-            if cls.test is None or not cls.depends_on_known or cls.only_if_required:
-                continue
-            if cls.name not in ex.classes and self.evaluate(cls, ex):
-                ex.classes.append(cls.name)
-
-    def required_classes(self, ex):
-        levels = []
-        if ex.subnet is not None:
-            if ex.subnet.shared_network is not None:
-                levels.append(ex.subnet.shared_network)
-            levels.append(ex.subnet)
-        if ex.pool is not None:
-            levels.append(ex.pool)
-        by_name = self.model.classes_by_name
-        for level in levels:
-            for name in getattr(level, "require_client_classes", ()):
-                cls = by_name.get(name)
-                if cls is not None and name not in ex.classes and (
-                        cls.test is None or self.evaluate(cls, ex)):
-                    ex.classes.append(name)
-
-    def evaluate(self, cls, ex):
-        try:
-            return bool(cls.test(ex))
-        except Exception as err:  # a class test must never take a packet down
-            log.debug("EVAL_RESULT class %s evaluation failed: %s", cls.name, err)
-            return False
+    @staticmethod
+    def identified(ex):
+        return ex.duid is not None
 
     def identifiers(self, ex):
         """(type, value) pairs in host-reservation-identifiers order."""

@@ -76,7 +76,8 @@ _V6_NETWORK = {
 _V6_SUBNET_LEVEL = {"interface-id": "str", "rapid-commit": "bool"}
 
 _DATABASE = {
-    "type": ("memfile", "mysql", "postgresql"),
+    # "sqlite" is a keactl extension (Kea has no such back end): one local file.
+    "type": ("memfile", "mysql", "postgresql", "sqlite"),
     "name": "str",
     "host": "str",
     "port": "int",

@@ -64,7 +64,7 @@ def start(ns, which, tmp, backend):
         proc = ns.popen(["kea-dhcp6", "-c", str(path)], env=env, name="kea6")
     else:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        proc = ns.popen([sys.executable, "-m", "kea_tools.server.reply6", "-c", str(path)],
+        proc = ns.popen([sys.executable, "-m", "kea_tools.server", "-c", str(path)],
                         env=env, name="keactl6")
     time.sleep(2.0 if which == "keactl" else 1.0)
     if proc.poll() is not None:

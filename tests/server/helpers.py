@@ -7,9 +7,10 @@ from kea_tools.codec.v4 import Packet4
 from kea_tools.leases import open_backend
 from kea_tools.server.hooks import HooksManager
 from kea_tools.server.leasetable import LeaseTable
-from kea_tools.server.model import (OptionItem, Pool4, Reservation4,
+from kea_tools.server.model import (OptionItem, Pool, Reservation4,
                                     ServerModel, Subnet4, ip_to_int, option_table)
-from kea_tools.server.pipeline4 import Incoming, Pipeline4
+from kea_tools.server.interfaces import Incoming
+from kea_tools.server.pipeline4 import Pipeline4
 from kea_tools.server.stats import Statistics
 
 SERVER = "192.0.2.1"
@@ -31,12 +32,12 @@ def mac(n):
 
 
 def pool(start, end, **kw):
-    return Pool4(ip_to_int(start), ip_to_int(end), **kw)
+    return Pool(ip_to_int(start), ip_to_int(end), **kw)
 
 
 def subnet(id=1, prefix="192.0.2.0/24", pools=(("192.0.2.10", "192.0.2.20"),), **kw):
     kw.setdefault("options", option_table([ROUTER, DNS, DOMAIN]))
-    return Subnet4(id=id, prefix=prefix, pools=[p if isinstance(p, Pool4) else pool(*p) for p in pools],
+    return Subnet4(id=id, prefix=prefix, pools=[p if isinstance(p, Pool) else pool(*p) for p in pools],
                    **kw)
 
 

@@ -5,9 +5,11 @@ from kea_tools.codec.option import Option, OptionList
 from kea_tools.codec.v6 import Packet6, Relay6, parse_options6, parse_packet6
 from kea_tools.config import build
 from kea_tools.leases import open_backend
-from kea_tools.server.alloc6 import LeaseTable6, build_model6, ip6_to_int
+from kea_tools.server.configmap import build_model6
+from kea_tools.server.leasetable import LeaseTable6
+from kea_tools.server.model import ip6_to_int
 from kea_tools.server.hooks import HooksManager
-from kea_tools.server.pipeline4 import Incoming
+from kea_tools.server.interfaces import Incoming
 from kea_tools.server.pipeline6 import Pipeline6
 from kea_tools.server.stats import Statistics
 
@@ -128,7 +130,7 @@ def ias(reply, code=3):
 
 def addresses(reply, code=3):
     """[(address text, preferred, valid)] of every IAADDR in IAs of ``code``."""
-    from kea_tools.server.alloc6 import int_to_ip6
+    from kea_tools.server.model import int_to_ip6
     out = []
     for _, _, _, subs in ias(reply, code):
         for s in subs.get_all(5):
@@ -138,7 +140,7 @@ def addresses(reply, code=3):
 
 
 def prefixes(reply):
-    from kea_tools.server.alloc6 import int_to_ip6
+    from kea_tools.server.model import int_to_ip6
     out = []
     for _, _, _, subs in ias(reply, 25):
         for s in subs.get_all(26):

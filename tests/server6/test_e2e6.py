@@ -1,6 +1,6 @@
 """keactl's DHCPv6 server against real clients in network namespaces.
 
-The server (``python -m kea_tools.server.reply6``) runs in the server namespace on
+The server (``python -m kea_tools.server``) runs in the server namespace on
 s0 (multicast ff02::1:2 and unicast); dhclient -6 (IA_NA, and -P for IA_PD) and
 dhcpcd obtain a lease with DNS options, renew it (short lifetimes) and release
 it; perfdhcp -6 runs SARR exchanges; Kea's own lease6-get-all through the
@@ -46,7 +46,7 @@ def server_config(tmp, **over):
 
 
 def start_server(ns, conf, extra=()):
-    proc = ns.popen([sys.executable, "-m", "kea_tools.server.reply6", "-c", conf, *extra],
+    proc = ns.popen([sys.executable, "-m", "kea_tools.server", "-c", conf, *extra],
                     name="keactl6")
     proc.wait_for(lambda: "DHCP6_STARTED" in proc.stderr(), 20, "DHCP6_STARTED")
     return proc

@@ -118,7 +118,7 @@ def test_replies_identical_to_kea(tmp_path):
     kea = serve_and_talk(["kea-dhcp6", "-p", str(port), "-c", str(kea_dir / "dhcp6.json")],
                          kea_dir, port)
     port = free_port()
-    ours = serve_and_talk([sys.executable, "-m", "kea_tools.server.reply6", "-p", str(port),
+    ours = serve_and_talk([sys.executable, "-m", "kea_tools.server", "-p", str(port),
                            "-c", str(our_dir / "dhcp6.json")], our_dir, port)
     assert kea[0] is not None and len(kea) == len(ours) == 15
     for i, (k, o) in enumerate(zip(kea, ours)):

@@ -1,7 +1,7 @@
 """lease6-* and stat-lease6-get answer as kea-dhcp6 2.2 does (texts captured from
 the real server: kea22-lease6-responses.txt beside this file)."""
 from kea_tools.server.hooks import HooksManager
-from kea_tools.server.reply6 import execute6
+from kea_tools.server.control import execute
 from tests.server6.helpers import SERVER_DUID, config, ia_na, message, one, server
 
 D = "1a:1b:1c:1d:1e:1f:20:21"
@@ -9,6 +9,8 @@ D = "1a:1b:1c:1d:1e:1f:20:21"
 
 class FakeDaemon:
     """What the commands read from a daemon."""
+
+    family = 6
 
     def __init__(self, section=None):
         section = section or config()
@@ -27,7 +29,7 @@ def run(daemon, command, arguments=None):
     request = {"command": command}
     if arguments is not None:
         request["arguments"] = arguments
-    return execute6(daemon, request)
+    return execute(daemon, request)
 
 
 def test_add_get_update_del_as_kea():

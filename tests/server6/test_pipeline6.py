@@ -516,13 +516,14 @@ def test_shared_network_spills_into_sibling_subnet():
 
 
 def test_reclaim_expired_leases_counts_and_frees():
-    from kea_tools.server.reply6 import Server6
+    from kea_tools.server.daemon import FAMILIES, Daemon
     clock = Clock()
     section = config()
     section["subnet6"][0]["pools"] = [{"pool": "2001:db8:1::10/128"}]
     pipe = server(section, clock=clock)
     _, rep = sarr(pipe, 1)
-    srv = Server6("unused.json", clock=clock)
+    srv = Daemon("unused.json", clock=clock)
+    srv.parts = FAMILIES[6]
     srv.stats, srv.leases, srv.pipeline, srv.hooks = pipe.stats, pipe.leases, pipe, pipe.hooks
     assert srv.reclaim(remove=False) == 0
     clock.now += 4001

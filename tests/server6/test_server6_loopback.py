@@ -50,7 +50,7 @@ def test_server_process_on_loopback(tmp_path):
     }}
     path = tmp_path / "dhcp6.json"
     path.write_text(json.dumps(conf))
-    proc = subprocess.Popen([sys.executable, "-m", "kea_tools.server.reply6", "-c", str(path),
+    proc = subprocess.Popen([sys.executable, "-m", "kea_tools.server", "-c", str(path),
                              "-p", str(port)], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15

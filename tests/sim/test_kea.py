@@ -104,10 +104,10 @@ def config6_loopback():
                                        "delegated-len": 64}]}]}
 
 
-def test_v4_relay_on_loopback(netlab):
-    # Kea only: it binds just lo/127.0.0.1:67, leaving 127.0.0.2:67 to us.
+def test_v4_relay_on_loopback(netlab, target4):
+    # Both servers bind just lo/127.0.0.1:67, leaving 127.0.0.2:67 to us.
     ns = netlab.namespace("perf4")
-    kea(ns, 4, config4_loopback(), netlab.tmp)
+    target4(ns, 4, config4_loopback(), netlab.tmp)
     code, report = perf(ns, "-l", "127.0.0.2", "-r", 1000, "-p", 2, "-R", 100000,
                         "127.0.0.1")
     assert code == 0
@@ -120,13 +120,12 @@ def test_v4_relay_on_loopback(netlab):
     assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", "REQUEST-ACK (renewal)", "RELEASE")
 
 
-def test_v6_relay_on_loopback(netlab):
-    # Kea only: it binds just [2001:db8:1::1]:547, leaving [2001:db8:1::2]:547 to us
-    # (keactl's server binds port 547 on every address; see the test without root).
+def test_v6_relay_on_loopback(netlab, target6):
+    # Both servers bind just [2001:db8:1::1]:547, leaving [2001:db8:1::2]:547 to us.
     ns = netlab.namespace("perf6")
     ns.add_address("lo", "2001:db8:1::1/64")
     ns.add_address("lo", "2001:db8:1::2/64")
-    kea(ns, 6, config6_loopback(), netlab.tmp)
+    target6(ns, 6, config6_loopback(), netlab.tmp)
     code, report = perf(ns, "-6", "-l", "2001:db8:1::2", "-r", 1000, "-p", 1.5,
                         "-R", 100000, "-e", "address-and-prefix", "-f", 100, "-F", 100,
                         "2001:db8:1::1")

@@ -6,6 +6,7 @@ third of the load time, for nothing. ``gc_paused()`` turns it off for the block
 and restores the previous state after.
 """
 import contextlib
+import ctypes
 import gc
 
 
@@ -18,3 +19,23 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def release_free_memory():
+    """Hand memory freed after a bulk load back to the operating system.
+
+    CPython frees a big load's temporaries (parsed rows, a dropped index) into
+    the C heap, where glibc keeps them unless asked; malloc_trim asks. Elsewhere
+    this does nothing.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None

@@ -27,3 +27,9 @@ def test_gc_paused_as_decorator():
         return gc.isenabled()
 
     assert inside() is False and gc.isenabled()
+
+
+def test_release_free_memory_is_safe_to_call():
+    from kea_tools.bulk import release_free_memory
+    release_free_memory()
+    release_free_memory()

@@ -107,7 +107,10 @@ class LeaseBackend(ABC):
             self._put(lease)
 
     def delete(self, address):
-        """Remove the lease at ``address``; returns whether there was one."""
+        """Remove the lease at ``address`` (an address, or the lease itself);
+        returns whether there was one."""
+        if not isinstance(address, str):
+            address = address.address
         address = self._address(address)
         with self.batch():
             return self._delete(address)
@@ -177,6 +180,12 @@ class LeaseBackend(ABC):
     @abstractmethod
     def get_by_hostname(self, hostname):
         """Leases whose hostname matches (case-insensitive)."""
+
+    def take_leases(self):
+        """Every lease, for an owner that keeps all of them in memory itself (the
+        server's lease table). A back end that also holds them in memory stops
+        doing so and only stores what it is given from then on."""
+        return self.iter_leases()
 
     @abstractmethod
     def iter_leases(self, subnet_id=None):

@@ -15,48 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-from kea_tools.bulk import gc_paused
+from kea_tools.bulk import gc_paused, release_free_memory
 from kea_tools.leases.backend import (BackendError, DuplicateLeaseError, LeaseBackend,
                                       LeaseError, LeaseNotFoundError, check_lease)
 from kea_tools.leases.csvfmt import FORMAT_ROW, HEADER, replay_file
 from kea_tools.leases.lfc import lfc_paths, pid_running
+from kea_tools.leases.multiindex import MultiIndex
 from kea_tools.leases.model import addr_key, key_addr
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE = {4: "/var/lib/kea/kea-leases4.csv", 6: "/var/lib/kea/kea-leases6.csv"}
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
-
-
-def _ix_add(index, key, lease):
-    # One lease per key is the common case: store it bare, a list only when shared.
-    current = index.get(key)
-    if current is None:
-        index[key] = lease
-    elif type(current) is list:
-        current.append(lease)
-    else:
-        index[key] = [current, lease]
-
-
-def _ix_remove(index, key, lease):
-    current = index.get(key)
-    if current is lease:
-        del index[key]
-    elif type(current) is list:
-        for i, item in enumerate(current):
-            if item is lease:
-                del current[i]
-                break
-        if len(current) == 1:
-            index[key] = current[0]
-
-
-def _ix_get(index, key):
-    current = index.get(key)
-    if current is None:
-        return []
-    return list(current) if type(current) is list else [current]
 
 
 def file_users(path):
@@ -152,10 +122,16 @@ class MemfileBackend(LeaseBackend):
         self.fsync = fsync
         self.load_errors = []
         self._leases = {}
-        self._by_hw = {}
-        self._by_id = {}       # v4: client-id; v6: DUID
+        # Indexes by hw-address and client-id (v4) / DUID (v6), built on the first
+        # lookup that needs them: a server keeps its own, and a million leases'
+        # worth of unused index costs about 150 MB.
+        self._by_hw = None
+        self._by_id = None
         self._counts = {}
         self._sorted = None    # address integers, built on demand for paging
+        # After take_leases() the owner holds the leases: rows are appended as
+        # given, without a copy here (a million leases' dict is about 40 MB).
+        self._journal_only = False
         self._undo = None
         self._pending = None
         self._fh = None
@@ -165,6 +141,7 @@ class MemfileBackend(LeaseBackend):
         if persist:
             with gc_paused():
                 self._load(max_row_errors)
+            release_free_memory()
 
     @classmethod
     def from_spec(cls, spec, family):
@@ -207,32 +184,30 @@ class MemfileBackend(LeaseBackend):
             self.start_lfc()
 
     def _reindex(self):
-        # One pass after loading: cheaper than keeping indexes through the replay.
-        by_hw, by_id, counts = {}, {}, {}
+        # One pass after loading: cheaper than keeping counts through the replay.
+        counts = {}
         v6 = self.family == 6
         for lease in self._leases.values():
-            hw = lease.hwaddr
-            if hw:
-                current = by_hw.get(hw)
-                if current is None:
-                    by_hw[hw] = lease
-                elif type(current) is list:
-                    current.append(lease)
-                else:
-                    by_hw[hw] = [current, lease]
-            key = lease.duid if v6 else lease.client_id
-            if key:
-                current = by_id.get(key)
-                if current is None:
-                    by_id[key] = lease
-                elif type(current) is list:
-                    current.append(lease)
-                else:
-                    by_id[key] = [current, lease]
             ck = (lease.subnet_id, lease.type if v6 else 0, lease.state)
             counts[ck] = counts.get(ck, 0) + 1
-        self._by_hw, self._by_id, self._counts = by_hw, by_id, counts
+        self._counts = counts
+        self._by_hw = self._by_id = None
         self._sorted = None
+
+    def _client_indexes(self):
+        """(by hw-address, by client-id / DUID), built now if not yet built."""
+        if self._by_hw is None:
+            by_hw, by_id = MultiIndex(), MultiIndex()
+            add_hw, add_id = by_hw.add, by_id.add
+            v6 = self.family == 6
+            for lease in self._leases.values():
+                if lease.hwaddr:
+                    add_hw(lease.hwaddr, lease)
+                key = lease.duid if v6 else lease.client_id
+                if key:
+                    add_id(key, lease)
+            self._by_hw, self._by_id = by_hw, by_id
+        return self._by_hw, self._by_id
 
     def _row_error(self, error):
         self.load_errors.append(error)
@@ -260,21 +235,23 @@ class MemfileBackend(LeaseBackend):
         elif self._sorted is not None:
             self._sorted = None
         self._leases[lease.address] = lease
-        if lease.hwaddr:
-            _ix_add(self._by_hw, lease.hwaddr, lease)
-        key = lease.client_id if self.family == 4 else lease.duid
-        if key:
-            _ix_add(self._by_id, key, lease)
+        if self._by_hw is not None:
+            if lease.hwaddr:
+                self._by_hw.add(lease.hwaddr, lease)
+            key = lease.client_id if self.family == 4 else lease.duid
+            if key:
+                self._by_id.add(key, lease)
         ck = self._count_key(lease)
         self._counts[ck] = self._counts.get(ck, 0) + 1
         return old
 
     def _unindex(self, lease):
-        if lease.hwaddr:
-            _ix_remove(self._by_hw, lease.hwaddr, lease)
-        key = lease.client_id if self.family == 4 else lease.duid
-        if key:
-            _ix_remove(self._by_id, key, lease)
+        if self._by_hw is not None:
+            if lease.hwaddr:
+                self._by_hw.remove(lease.hwaddr, lease)
+            key = lease.client_id if self.family == 4 else lease.duid
+            if key:
+                self._by_id.remove(key, lease)
         ck = self._count_key(lease)
         left = self._counts[ck] - 1
         if left:
@@ -299,7 +276,28 @@ class MemfileBackend(LeaseBackend):
         self._undo = []
         self._pending = []
 
+    def take_leases(self):
+        leases = list(self._leases.values())
+        if not self.readonly:
+            self._journal_only = True
+            self._leases, self._counts = {}, {}
+            self._by_hw = self._by_id = self._sorted = None
+        return leases
+
+    def delete(self, address):
+        if self._journal_only:
+            if isinstance(address, str):
+                raise BackendError("this lease file is owned by a server: delete the lease "
+                                   "object, not an address")
+            with self.batch():
+                self._pending.append(self._row(address, 0))
+            return True
+        return super().delete(address)
+
     def _add(self, lease):
+        if self._journal_only:
+            self._pending.append(self._row(lease))
+            return
         if lease.address in self._leases:
             raise DuplicateLeaseError(f"{lease.address}: a lease for this address exists")
         self._undo.append((lease.address, None))
@@ -307,6 +305,9 @@ class MemfileBackend(LeaseBackend):
         self._pending.append(self._row(lease))
 
     def _update(self, lease):
+        if self._journal_only:
+            self._pending.append(self._row(lease))
+            return
         old = self._leases.get(lease.address)
         if old is None:
             raise LeaseNotFoundError(f"{lease.address}: no lease for this address")
@@ -315,6 +316,9 @@ class MemfileBackend(LeaseBackend):
         self._pending.append(self._row(lease))
 
     def _put(self, lease):
+        if self._journal_only:
+            self._pending.append(self._row(lease))
+            return
         self._undo.append((lease.address, self._leases.get(lease.address)))
         self._store(lease)
         self._pending.append(self._row(lease))
@@ -351,9 +355,10 @@ class MemfileBackend(LeaseBackend):
                     os.fsync(self._fh.fileno())
             except (OSError, ValueError) as err:
                 raise BackendError(f"{self.path}: lease write failed: {err}") from None
-        store = self._store
-        for lease in leases:
-            store(lease)
+        if not self._journal_only:
+            store = self._store
+            for lease in leases:
+                store(lease)
         return len(leases)
 
     def _wipe(self, subnet_id):
@@ -437,19 +442,19 @@ class MemfileBackend(LeaseBackend):
         return lease
 
     def get_by_hwaddr(self, hwaddr, subnet_id=None):
-        found = _ix_get(self._by_hw, hwaddr)
+        found = self._client_indexes()[0].values_of(hwaddr)
         return [l for l in found if subnet_id is None or l.subnet_id == subnet_id]
 
     def get_by_client_id(self, client_id, subnet_id=None):
         if self.family != 4:
             return []
-        found = _ix_get(self._by_id, client_id)
+        found = self._client_indexes()[1].values_of(client_id)
         return [l for l in found if subnet_id is None or l.subnet_id == subnet_id]
 
     def get_by_duid(self, duid, iaid=None, lease_type=None, subnet_id=None):
         if self.family != 6:
             return []
-        return [l for l in _ix_get(self._by_id, duid)
+        return [l for l in self._client_indexes()[1].values_of(duid)
                 if (iaid is None or l.iaid == iaid)
                 and (lease_type is None or l.type == lease_type)
                 and (subnet_id is None or l.subnet_id == subnet_id)]

@@ -249,3 +249,27 @@ def test_v6_declined_lease_gets_kea_empty_duid(tmp_path):
     db.add(Lease6("2001:db8::1", None, 1, state=1, valid_lft=10, cltt=5))
     db.close()
     assert (tmp_path / "l6.csv").read_text().splitlines()[1].startswith("2001:db8::1,00,10,15,")
+
+
+def test_take_leases_hands_memory_to_the_owner_and_keeps_journaling(tmp_path):
+    """The server's lease table keeps every lease itself: after take_leases() the
+    memfile holds none in memory, but every write still lands in the file."""
+    from kea_tools.leases import open_backend
+    from kea_tools.leases.model import Lease4
+    path = tmp_path / "leases4.csv"
+    backend = open_backend(f"memfile:{path}", 4)
+    backend.add(Lease4("192.0.2.1", b"\x01" * 6, None, 3600, 1_700_000_000, 1))
+    backend.add(Lease4("192.0.2.2", b"\x02" * 6, None, 3600, 1_700_000_000, 1))
+    taken = backend.take_leases()
+    assert sorted(lease.address for lease in taken) == ["192.0.2.1", "192.0.2.2"]
+    assert list(backend.iter_leases()) == []
+    with backend.batch():
+        backend.put(taken[0].copy(hostname="renewed"))
+        backend.delete(taken[1])
+        backend.add(Lease4("192.0.2.3", b"\x03" * 6, None, 3600, 1_700_000_000, 1))
+    with pytest.raises(BackendError, match="owned by a server"):
+        backend.delete("192.0.2.1")
+    backend.close()
+    reread = {lease.address: lease for lease in open_backend(f"memfile:{path}", 4).iter_leases()}
+    assert sorted(reread) == ["192.0.2.1", "192.0.2.3"]
+    assert reread["192.0.2.1"].hostname == "renewed"

@@ -81,10 +81,23 @@ def test_interface_selection():
         select_interfaces(["eth0/10.0.0.1"], available)
 
 
-def test_expiry_heap_stays_bounded_under_renewals():
+def test_expiry_index_stays_bounded_under_renewals():
     table = LeaseTable(open_backend("memfile:", 4))
     for t in range(30000):
         table.stage_put(lease("192.0.2.10", 1, t=t))
     table.commit()
-    assert len(table._expiry) < 10010
+    assert table._expiry_entries < 10010
+    assert sum(len(addrs) for addrs in table._expiry.values()) == table._expiry_entries
     assert [l.cltt for l in table.pop_expired(10**9, 10)] == [29999]
+    assert table.pop_expired(10**9, 10) == [] and table._expiry_entries == 0
+
+
+def test_pop_expired_respects_limit_and_time_within_a_bucket():
+    table = LeaseTable(open_backend("memfile:", 4))
+    for i in range(5):
+        table.stage_put(Lease4(f"192.0.2.{20 + i}", mac(i), None, 100, 1000 + i, 1))
+    table.commit()  # expires 1100..1104, one bucket or two
+    assert [l.address for l in table.pop_expired(1103, 10)] == ["192.0.2.20", "192.0.2.21",
+                                                                "192.0.2.22"]
+    assert [l.address for l in table.pop_expired(2000, 1)] == ["192.0.2.23"]
+    assert [l.address for l in table.pop_expired(2000, 10)] == ["192.0.2.24"]

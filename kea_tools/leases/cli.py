@@ -621,13 +621,13 @@ def _spec(url):
 @click.option("-4", "family", flag_value=4, default=True, help="memfile: a DHCPv4 file.")
 @click.option("-6", "family", flag_value=6, help="memfile: a DHCPv6 file.")
 def db_init(url, family):
-    """Create the lease schema at URL when it is missing (what `kea-admin db-init` does)."""
+    """Create Kea 2.2's schema at URL when it is missing (what `kea-admin db-init` does)."""
     spec = _spec(url)
     if spec["type"] == "postgresql":
         from kea_tools.leases.pgsql import init_schema
         created, version = init_schema(spec)
         what = "created" if created else "already has"
-        click.echo(f"{spec['name']}: {what} Kea lease schema {version[0]}.{version[1]}")
+        click.echo(f"{spec['name']}: {what} Kea schema {version[0]}.{version[1]}")
         return
     if spec["type"] == "memfile" and not spec.get("name"):
         raise UserError("memfile: give a file name (memfile:/path/leases4.csv)")
@@ -643,7 +643,7 @@ def db_init(url, family):
 @db.command("version", context_settings=CONTEXT)
 @click.argument("url")
 def db_version(url):
-    """Print the lease schema version at URL (as `kea-admin db-version` does)."""
+    """Print the schema version at URL (as `kea-admin db-version` does)."""
     spec = _spec(url)
     if spec["type"] == "postgresql":
         from kea_tools.leases.pgsql import _psycopg2, connect_args, schema_version
@@ -657,7 +657,7 @@ def db_version(url):
         finally:
             conn.close()
         if version is None:
-            raise UserError(f"{spec['name']}: no lease schema (run `keactl db init`)")
+            raise UserError(f"{spec['name']}: no Kea schema (run `keactl db init`)")
         click.echo(f"{version[0]}.{version[1]}")
     elif spec["type"] == "sqlite":
         from kea_tools.leases.sqlite import SqliteBackend

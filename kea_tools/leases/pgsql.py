@@ -64,7 +64,7 @@ def schema_version(conn):
 
 
 def init_schema(spec):
-    """Create Kea 2.2's lease schema when missing; returns (created, version)."""
+    """Create Kea 2.2's PostgreSQL schema (leases, host reservations, config backend) when missing; returns (created, version)."""
     pg = _psycopg2()
     try:
         conn = pg.connect(**connect_args(spec))

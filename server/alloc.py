@@ -41,7 +41,9 @@ class AllocRequest:
     hint: int = 0
     fake: bool = True
     requested_lifetime: int | None = None
-    hostname: str = ""
+    hostname: str = ""          # the DDNS name decision (Kea's ctx.hostname_)
+    fqdn_fwd: bool = False
+    fqdn_rev: bool = False
     now: int = 0
     bootp: bool = False
 
@@ -314,11 +316,11 @@ class AllocationEngine(EngineBase):
         # Lease affinity: a reclaimed lease coming back to its client is a new
         # assignment (it left assigned-addresses when it was reclaimed).
         renewed = same and current.state != STATE_EXPIRED_RECLAIMED
-        hostname = req.hostname or (res.hostname if res is not None else "")
-        if same and not hostname:
-            hostname = current.hostname
+        # The name is the pipeline's DDNS decision, renewals included (Kea's
+        # updateLease4Information): a client that stops sending one loses it.
         lease = Lease4(int_to_ip(address), req.hwaddr, req.client_id, valid, req.now, sub.id,
-                       hostname=hostname, state=STATE_DEFAULT,
+                       fqdn_fwd=req.fqdn_fwd, fqdn_rev=req.fqdn_rev,
+                       hostname=req.hostname, state=STATE_DEFAULT,
                        user_context=current.user_context if same else None)
         reclaimed = None
         if existing is not None and not same and not self.owns(existing, req):

@@ -38,9 +38,11 @@ class ClientContext:
     identifiers: list
     classes: tuple = ()
     hwaddr: tuple | None = None       # (hwtype, bytes, source bits)
-    hostname: str = ""
+    hostname: str = ""                # the DDNS name decision (Kea's ctx.hostname_)
     now: int = 0
     fake: bool = True
+    fqdn_fwd: bool = False
+    fqdn_rev: bool = False
 
 
 @dataclass(slots=True)
@@ -212,11 +214,11 @@ class AllocationEngine6(EngineBase):
         preferred, valid = self.lifetimes(sub, ctx.classes, hint[2], hint[3])
         text = int_to_ip6(address)
         prior = next((lease for lease in current if lease.address == text), None)
-        hostname = ctx.hostname or (res.hostname if res is not None else "") or (
-            prior.hostname if prior is not None else "")
+        na = ia.type != TYPE_PD
         hw = ctx.hwaddr
         lease = Lease6(text, ctx.duid, ia.iaid, ia.type, plen, preferred, valid, ctx.now,
-                       sub.id, hostname=hostname if ia.type != TYPE_PD else "",
+                       sub.id, hostname=ctx.hostname if na else "",
+                       fqdn_fwd=na and ctx.fqdn_fwd, fqdn_rev=na and ctx.fqdn_rev,
                        hwaddr=hw[1] if hw else None, hwtype=hw[0] if hw else None,
                        hwaddr_source=hw[2] if hw else None, state=STATE_DEFAULT,
                        user_context=prior.user_context if prior is not None else None)
@@ -240,11 +242,12 @@ class AllocationEngine6(EngineBase):
             return None
         hint = self._hint_for(ia, address) or (0, 0, 0, 0)
         preferred, valid = self.lifetimes(sub, ctx.classes, hint[2], hint[3])
-        res = self._res_of(sub, reservations)
-        hostname = ctx.hostname or (res.hostname if res is not None else "") or lease.hostname
+        na = lease.type != TYPE_PD
         hw = ctx.hwaddr
+        # The name is the pipeline's DDNS decision (Kea's extendLease6).
         return lease.copy(preferred_lft=preferred, valid_lft=valid, cltt=ctx.now,
-                          hostname=hostname if lease.type != TYPE_PD else "",
+                          hostname=ctx.hostname if na else "",
+                          fqdn_fwd=na and ctx.fqdn_fwd, fqdn_rev=na and ctx.fqdn_rev,
                           hwaddr=hw[1] if hw else lease.hwaddr,
                           hwtype=hw[0] if hw else lease.hwtype,
                           hwaddr_source=hw[2] if hw else lease.hwaddr_source,

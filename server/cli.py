@@ -75,4 +75,8 @@ def serve(config_file, test, port, client_port, debug):
     result = load_file(path)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    # The dhcp-ddns connectivity values and each subnet's hostname-char-set are
+    # checked as the server would at start-up.
+    from kea_tools.server.daemon import prepare_ddns
+    prepare_ddns(result.config, result.raw, result.family, test_only=True)
     click.echo(summary(result))

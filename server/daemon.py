@@ -25,10 +25,8 @@ import os
 import selectors
 import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from kea_tools.errors import UserError
 from kea_tools.leases import open_backend
@@ -44,9 +42,6 @@ BURST = 64
 # Lease databases several servers may share: each server starts its allocator
 # at a random place in each pool, so that they rarely race for one address.
 SHARED_BACKENDS = ("postgresql", "mysql")
-SEVERITIES = {"FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING,
-              "INFO": logging.INFO, "DEBUG": logging.DEBUG}
-LOG_FORMAT = "%(asctime)s %(levelname)-5s [%(name)s/%(process)d] %(message)s"
 
 
 # --- what differs between the families ---------------------------------------------------
@@ -59,7 +54,8 @@ def _pipeline4(daemon, model, leases, hooks, extra):
     return Pipeline4(model, leases, daemon.stats, hooks, clock=daemon.clock,
                      server_addresses=lambda iface: addresses.get(iface, ()), our_addresses=ours,
                      client_port=daemon.client_port,
-                     arp_unicast=any(s.device_bound for s in daemon.sockets))
+                     arp_unicast=any(s.device_bound for s in daemon.sockets),
+                     ddns=daemon.ddns, sender=daemon.sender)
 
 
 def _pipeline6(daemon, model, leases, hooks, server_duid):
@@ -67,7 +63,7 @@ def _pipeline6(daemon, model, leases, hooks, server_duid):
     unicast = {a for spec in daemon.iface_specs for a in spec.unicast}
     return Pipeline6(model, leases, daemon.stats, hooks, server_duid=server_duid,
                      clock=daemon.clock, unicast_addresses=unicast,
-                     client_port=daemon.client_port)
+                     client_port=daemon.client_port, ddns=daemon.ddns, sender=daemon.sender)
 
 
 def _server_duid(cfg, data_dir):
@@ -157,6 +153,35 @@ class Prepared:
     control_sock: object
     addresses: dict
     identity: object
+    ddns: object = None     # DdnsConfig
+    sender: object = None   # NcrSender (sockets opened), or None when updates are off
+
+
+def prepare_ddns(cfg, raw, family, old=None, *, test_only=False):
+    """The DDNS view of a configuration and, with updates on, its NCR sender.
+
+    ``raw`` is the file (or the config-set map): the dhcp-ddns connectivity map
+    is read from it, since the model keeps only the ddns-* behaviour. The same
+    dhcp-ddns settings keep the running sender's socket and queue (a fixed
+    sender-port could not be bound twice); otherwise the new socket is bound now,
+    so a bad sender address refuses the configuration. UserError on bad values.
+    """
+    from kea_tools.server.ddns import D2ClientConfig, DdnsConfig, NcrSender
+    raw = raw or {}
+    section = raw.get(f"Dhcp{family}", raw)
+    client = D2ClientConfig.from_map(section.get("dhcp-ddns") if isinstance(section, dict)
+                                     else None)
+    ddns = DdnsConfig(cfg, client)
+    ddns.validate()
+    if test_only or not client.enable_updates:
+        return ddns, None
+    if old is not None and old.client == client:
+        sender = NcrSender.from_config(ddns, sock=old.open())
+        sender.queue, sender.stats, sender.suspended = old.queue, old.stats, old.suspended
+        return ddns, sender
+    sender = NcrSender.from_config(ddns)
+    sender.open()
+    return ddns, sender
 
 
 def data_directory(cfg, config_dir):
@@ -182,40 +207,13 @@ def backend_spec(db, config_dir, data_dir=None, family=4):
 
 
 def configure_logging(loggers, debug=False, family=4):
-    """Kea's ``loggers`` entry for kea-dhcpN onto Python logging (severity,
-    stdout/stderr/syslog/file)."""
-    root = logging.getLogger(f"kea-dhcp{family}")
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    root.propagate = False
-    level = logging.INFO
-    outputs = ["stderr"]
-    for logger in loggers:
-        if logger.name.split(".")[0] != root.name:
-            continue
-        level = SEVERITIES.get(logger.severity.upper(), logging.INFO)
-        outputs = [o.output for o in logger.output_options] or outputs
-        break
-    if debug:
-        level = logging.DEBUG
-    for output in outputs:
-        if output == "stdout":
-            handler = logging.StreamHandler(sys.stdout)
-        elif output == "stderr":
-            handler = logging.StreamHandler(sys.stderr)
-        elif output.startswith("syslog"):
-            from logging.handlers import SysLogHandler
-            try:
-                handler = SysLogHandler(address="/dev/log")
-            except OSError:
-                handler = logging.StreamHandler(sys.stderr)
-        else:
-            Path(output).parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(output)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        root.addHandler(handler)
-    root.setLevel(level)
+    """Kea's ``loggers`` onto Python logging (see kea_tools.server.logconf):
+    every entry whose name is kea-dhcpN or below it, with its severity,
+    debuglevel and output_options (stdout, stderr, syslog[:name], or a file with
+    flush, maxsize, maxver), in its pattern. ``debug`` (-d) makes kea-dhcpN log
+    everything at DEBUG to stderr, as kea-dhcpN -d does."""
+    from kea_tools.server.logconf import apply_loggers
+    apply_loggers(loggers, f"kea-dhcp{family}", debug)
 
 
 class Daemon:
@@ -254,6 +252,9 @@ class Daemon:
         self.iface_addresses = {}
         self.control_path = None
         self.control_sock = None
+        self.ddns = None
+        self.sender = None          # NcrSender to kea-dhcp-ddns, None while updates are off
+        self._sender_watched = False
         self.selector = selectors.DefaultSelector()
         self.timers = {}
         self._wake_r = self._wake_w = None
@@ -302,6 +303,9 @@ class Daemon:
         hooks = HooksManager.from_config(cfg.hooks_libraries, config_dir, family=version)
         opened = []
         try:
+            ddns, sender = prepare_ddns(cfg, raw, version, self.sender, test_only=test_only)
+            if sender is not None and not self._same_socket(sender, self.sender):
+                opened.append(sender)
             data_dir = data_directory(cfg, config_dir)
             spec = backend_spec(cfg.lease_database, config_dir, data_dir, version)
             backend = None
@@ -331,7 +335,7 @@ class Daemon:
             if test_only:
                 hooks.unload()
             return Prepared(cfg, raw, model, hooks, spec, backend, specs, sockets, path,
-                            control_sock, available, identity)
+                            control_sock, available, identity, ddns, sender)
         except Exception:
             hooks.unload()
             for thing in opened:
@@ -364,6 +368,8 @@ class Daemon:
         elif p.control_path is None and self.control_sock is not None:
             self._close_control()
         self.iface_addresses = p.addresses
+        self._switch_sender(p.sender)
+        self.ddns = p.ddns
         old_ids = set(self.model.subnets_by_id) if self.model is not None else set()
         self.cfg, self.raw, self.model, self.hooks = p.cfg, p.raw, p.model, p.hooks
         for gone in old_ids - set(self.model.subnets_by_id):
@@ -386,6 +392,38 @@ class Daemon:
         self.log.info("%s_CONFIG_COMPLETE DHCPv%d server has completed configuration: "
                       "%d subnet(s), %d lease(s)", tag, self.family, len(self.model.subnets),
                       len(self.leases))
+
+    # --- DDNS sender -----------------------------------------------------------------
+    @staticmethod
+    def _same_socket(a, b):
+        return a is not None and b is not None and a._sock is b._sock
+
+    def _switch_sender(self, new):
+        old = self.sender
+        if old is not None and old is not new:
+            self._unwatch_sender()
+            if not self._same_socket(new, old):
+                old.flush()
+                old.close()
+        self.sender = new
+
+    def _watch_sender(self):
+        """Watch the sender's socket for writability only while NCRs wait (most
+        are sent at once; a full socket buffer leaves some queued)."""
+        want = self.sender is not None and self.sender.wants_write
+        if want and not self._sender_watched:
+            self.selector.register(self.sender.fileno(), selectors.EVENT_WRITE, "ddns")
+            self._sender_watched = True
+        elif not want and self._sender_watched:
+            self._unwatch_sender()
+
+    def _unwatch_sender(self):
+        if self._sender_watched:
+            try:
+                self.selector.unregister(self.sender.fileno())
+            except (KeyError, ValueError):
+                pass
+            self._sender_watched = False
 
     def configure(self, cfg, raw, config_dir):
         prepared = self.prepare(cfg, raw, config_dir)
@@ -424,6 +462,7 @@ class Daemon:
         expire, recover, arg = f"lease{n}_expire", f"lease{n}_recover", f"lease{n}"
         assigned_stat = self.parts.assigned_stat
         count = 0
+        gone = []
         for lease in table.pop_expired(now, limit):
             if hooks.has(expire):
                 if hooks.call(expire, {arg: lease, "remove_lease": remove}).status == H.SKIP:
@@ -432,6 +471,8 @@ class Daemon:
             if declined and hooks.has(recover):
                 if hooks.call(recover, {arg: lease}).status == H.SKIP:
                     continue
+            if lease.hostname:
+                gone.append(lease)
             if remove:
                 table.stage_delete(lease)
             else:
@@ -451,6 +492,10 @@ class Daemon:
             count += 1
         if count:
             table.commit()
+            if self.sender is not None:
+                for lease in gone:
+                    self.sender.remove(lease)
+                self._watch_sender()
             self.pipeline.engine.address_freed(None)
             self.log.debug("ALLOC_ENGINE_V%d_LEASES_RECLAMATION_COMPLETE reclaimed %d leases",
                            n, count)
@@ -561,10 +606,14 @@ class Daemon:
                         self._accept(conns)
                     elif isinstance(what, control.ControlConnection):
                         self._control_read(what, conns)
+                    elif what == "ddns":
+                        self.sender.on_writable()
                     else:
                         what.receive(BURST - len(batch), batch)
                 if batch:
                     self._process(batch, by_local)
+                if self.sender is not None:
+                    self._watch_sender()
                 if self.timers:
                     self._run_timers()
                 if conns:
@@ -659,6 +708,7 @@ class Daemon:
         self._close_sockets(self.sockets)
         self.sockets = []
         self._close_control()
+        self._switch_sender(None)
         self.hooks.unload()
         if self.backend is not None:
             self.backend.close()

@@ -237,6 +237,44 @@ class DdnsConfig:
             self.params(sid)
         self.params(None)
 
+    def generates(self, family):
+        """Whether some subnet makes up a name for a client that sent none
+        (ddns-replace-client-name always / when-not-present): if not, a request
+        without a name option and without a reserved hostname needs no name
+        processing at all, which keeps the packet path free for the common case.
+        v6 only does so with updates enabled (Kea fabricates option 39 then)."""
+        return any(_generates(self.params(sid), family)
+                   for sid in (*self._cfg.subnet_by_id, None))
+
+
+def _generates(params, family):
+    return REPLACE_MODES[params.replace_client_name][1] and (
+        family == 4 or params.enable_updates)
+
+
+class FixedDdns:
+    """One DdnsParams for every subnet: the DDNS view of a model built without
+    a configuration (unit tests, tools); Kea's defaults unless given."""
+
+    __slots__ = ("client", "_params")
+
+    def __init__(self, params=None, client=None):
+        self.client = client or D2ClientConfig()
+        self._params = params or DdnsParams.from_mapping({}, self.client.enable_updates)
+
+    @property
+    def enabled(self):
+        return self.client.enable_updates
+
+    def params(self, subnet_id):
+        return self._params
+
+    def validate(self):
+        return None
+
+    def generates(self, family):
+        return _generates(self._params, family)
+
 
 # ---------------------------------------------------------------- names
 
@@ -802,6 +840,18 @@ class NcrSender:
             return []
         ncr = ncr_for_lease(CHG_REMOVE, lease, self._use_cr(self._params_of(lease)))
         return self._enqueue(ncr) if ncr is not None else []
+
+    def resend(self, lease):
+        """lease4-resend-ddns / lease6-resend-ddns: the lease's add, unconditionally
+        (Kea's queueNCR; the command has checked name and directions)."""
+        if not self.enabled:
+            return []
+        ncr = ncr_for_lease(CHG_ADD, lease, self._use_cr(self._params_of(lease)))
+        if ncr is None:
+            return []
+        if isinstance(lease, Lease6):
+            ncr.lease_expires_on = 0
+        return self._enqueue(ncr)
 
     @staticmethod
     def _use_cr(params):

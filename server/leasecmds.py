@@ -19,7 +19,7 @@ from kea_tools.leases.jsonfmt import lease_from_json, lease_to_json
 from kea_tools.leases.model import STATE_DECLINED, TYPE_BY_NAME, TYPE_PD, parse_hex
 
 from kea_tools.server.control import EMPTY, ERROR, OK, CommandError, answer, arguments, require
-from kea_tools.server.model import ip6_to_int, ip_to_int
+from kea_tools.server.model import int_to_ip, int_to_ip6, ip6_to_int, ip_to_int
 from kea_tools.server.stats import subnet_stat
 
 
@@ -230,10 +230,17 @@ def lease_get(fam, daemon, args):
 
 
 def lease_del(fam, daemon, args):
-    lease = fam.find(daemon, arguments(args))
+    args = arguments(args)
+    update_ddns = args.get("update-ddns", False)
+    if not isinstance(update_ddns, bool):
+        raise CommandError("'update-ddns' is not a boolean")
+    lease = fam.find(daemon, args)
     if lease is None:
         return answer(EMPTY, f"{fam.label} lease not found.")
     write(daemon, delete=[lease])
+    sender = getattr(daemon, "sender", None)
+    if update_ddns and sender is not None:
+        sender.remove(lease)
     return answer(OK, f"{fam.label} lease deleted.")
 
 
@@ -297,8 +304,21 @@ def lease_wipe(fam, daemon, args):
 
 
 def lease_resend_ddns(fam, daemon, args):
-    address_arg(fam, arguments(args))
-    raise CommandError("DHCP-DDNS updates are not enabled")
+    """Queue the lease's DNS add again (Kea's texts and checks, in its order)."""
+    address = address_arg(fam, arguments(args))
+    sender = getattr(daemon, "sender", None)
+    if sender is None:
+        raise CommandError("DDNS updating is not enabled")
+    lease = daemon.leases.by_addr.get(address)
+    text = int_to_ip(address) if fam.version == 4 else int_to_ip6(address)
+    if lease is None:
+        return answer(EMPTY, f"No lease found for: {text}")
+    if not lease.hostname:
+        raise CommandError(f"Lease for: {text}, has no hostname, nothing to update")
+    if not (lease.fqdn_fwd or lease.fqdn_rev):
+        raise CommandError(f"Neither forward nor reverse updates enabled for lease for: {text}")
+    sender.resend(lease)
+    return answer(OK, f"NCR generated for: {text}, hostname: {lease.hostname}")
 
 
 def lease4_get_by_hw_address(daemon, args):

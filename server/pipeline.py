@@ -1,5 +1,6 @@
 """What the DHCPv4 and DHCPv6 pipelines share: the three phases of a burst,
-drops, per-burst counters and Kea's class evaluation order.
+drops, per-burst counters and the calls into kea_tools.classify in Kea's
+class evaluation order.
 
 A burst of datagrams goes through three phases:
 
@@ -12,6 +13,9 @@ A burst of datagrams goes through three phases:
 """
 import logging
 
+from kea_tools.server.ddns import FixedDdns
+from kea_tools.classify import Query
+from kea_tools.server.configmap import classifier_for
 from kea_tools.server.hooks import DROP, SKIP
 
 
@@ -23,10 +27,18 @@ class PipelineBase:
     family = 4
     log = logging.getLogger("kea-dhcp")
 
-    def __init__(self):
+    def __init__(self, ddns=None, sender=None):
         # Counter increments of the current burst, added to the statistics once
         # per burst: one sample per name per burst instead of one per packet.
         self.counts = {}
+        # DDNS: name processing always runs (Kea answers option 12/81/39 with
+        # updates off too); NCRs only go out when dhcp-ddns enables updates.
+        self.ddns = ddns if ddns is not None else FixedDdns()
+        self.sender = sender if sender is not None and sender.enabled else None
+        self.ddns_generates = self.ddns.generates(self.family)
+        # (tag, lease, old lease, add?) of this burst: NCRs leave only for
+        # leases that reached storage.
+        self.ncr_queue = []
         self.debug = self.log.isEnabledFor(logging.DEBUG)
         self.receive_drop = f"pkt{self.family}-receive-drop"
         self.subnet_select = f"subnet{self.family}_select"
@@ -59,6 +71,8 @@ class PipelineBase:
                 ex.drop = "processing-failed"
             exchanges.append(ex)
         failed = self.leases.commit()
+        if self.ncr_queue:
+            self.send_ncrs(failed)
         out = []
         for ex in exchanges:
             if ex.response is None and not ex.committed_hook:
@@ -78,6 +92,29 @@ class PipelineBase:
         self.flush_counts()
         return out
 
+    # --- DDNS ---------------------------------------------------------------------
+    def queue_add(self, ex, lease, old):
+        """Kea's createNameChangeRequests for a granted lease, once it is stored."""
+        if self.sender is not None:
+            self.ncr_queue.append((ex.tag, lease, old, True))
+
+    def queue_remove(self, ex, lease):
+        """The lease's names go away (release, decline, a lease the allocation
+        engine drops or takes over), once the change is stored."""
+        if self.sender is not None and lease.hostname:
+            self.ncr_queue.append((ex.tag, lease, None, False))
+
+    def send_ncrs(self, failed):
+        queue, self.ncr_queue = self.ncr_queue, []
+        sender = self.sender
+        for tag, lease, old, add in queue:
+            if tag in failed:
+                continue
+            if add:
+                sender.add(lease, old)
+            else:
+                sender.remove(lease)
+
     def select_and_handle(self, ex, query, now):
         """The steps after early classification, the same for both families:
         subnet selection and its subnetN_select hook, host lookup and the
@@ -94,9 +131,9 @@ class PipelineBase:
             chosen = handle.arguments[f"subnet{n}"]
             ex.subnet = None if handle.status == SKIP else (
                 chosen if chosen in subnets else ex.subnet)
-        self.host_classify(ex)
-        if "DROP" in ex.classes:
-            return self.dropped(ex, "in class DROP")
+        if self.host_classify(ex):
+            return self.dropped(ex, "dropped as member of the special class 'DROP' "
+                                    "after host reservation lookup")
         if self.debug:
             self.log.debug("DHCP%d_SUBNET_SELECTED %s: subnet %s, classes %s", n,
                            self.label(ex), ex.subnet.prefix if ex.subnet else "none",
@@ -111,58 +148,55 @@ class PipelineBase:
             self.log.debug("DHCP%d_PACKET_DROP %s: %s", self.family, self.label(ex), reason)
         return None
 
-    # --- classification (Kea's order) ------------------------------------------------
-    def tested_classes(self, ex, known):
-        """Add the classes whose tests depend on KNOWN (``known``) or not, in
-        definition order; only-if-required classes wait for required_classes."""
-        classes = ex.classes
-        for cls in self.model.classes:
-            if cls.test is None or cls.only_if_required or cls.depends_on_known != known:
-                continue
-            if cls.name not in classes and self.evaluate(cls, ex):
-                classes.append(cls.name)
+    # --- classification (Kea's order, applied by kea_tools.classify) ---------------
+    def init_classes(self):
+        """The Classifier over the model's compiled classes; class membership is
+        logged as Kea's DHCPn_CLASS_ASSIGNED on the packet logger."""
+        self.classifier = classifier_for(
+            self.model, self.family, logger=self.log,
+            assigned_id=f"DHCP{self.family}_CLASS_ASSIGNED")
+
+    def early_classify(self, ex, packet, index=None):
+        """Build the packet's one Query and run Kea's steps before subnet
+        selection (ALL, VENDOR_CLASS_*, tests not depending on KNOWN); the
+        exchange's ``classes`` is the query's ordered set of class names.
+        ``index`` is the client message's options by code, if already built.
+        True if the packet is in DROP."""
+        inc = ex.incoming
+        query = ex.class_query = Query(packet, inc.iface, inc.src_address, inc.local_address)
+        if index is not None:
+            query.refresh(index)
+        ex.classes = query.classes
+        return self.classifier.classify(query, self.class_label(ex))
+
+    def class_label(self, ex):
+        """The packet's name in class logs, computed only when they are written."""
+        return (lambda: self.label(ex)) if self.debug else None
 
     def host_classify(self, ex):
         """Host lookup assigns KNOWN/UNKNOWN and the host's classes; then the
-        classes that depend on KNOWN are evaluated."""
+        classes that depend on KNOWN are evaluated. True if the packet is in DROP."""
         if ex.subnet is not None and self.identified(ex):
             ex.reservation = self.engine.reservation_for(ex.subnet, self.identifiers(ex))
-        classes = ex.classes
-        if ex.reservation is not None:
-            classes.append("KNOWN")
-            for name in ex.reservation.client_classes:
-                if name not in classes:
-                    classes.append(name)
-        else:
-            classes.append("UNKNOWN")
-        self.tested_classes(ex, True)
+        res = ex.reservation
+        return self.classifier.classify_known(
+            ex.class_query, res is not None, res.client_classes if res is not None else (),
+            self.class_label(ex))
 
     @staticmethod
     def identified(ex):
         return True
 
     def required_classes(self, ex):
-        """require-client-classes of the shared network, subnet and pool."""
-        levels = []
+        """require-client-classes of the shared network, subnet and pool, in
+        that order (ARM: "the order in which required classes are considered")."""
+        names = []
         sub = ex.subnet
         if sub is not None:
             if sub.shared_network is not None:
-                levels.append(sub.shared_network)
-            levels.append(sub)
+                names.extend(getattr(sub.shared_network, "require_client_classes", ()))
+            names.extend(sub.require_client_classes)
         if ex.pool is not None:
-            levels.append(ex.pool)
-        by_name = self.model.classes_by_name
-        for level in levels:
-            for name in getattr(level, "require_client_classes", ()):
-                cls = by_name.get(name)
-                if cls is not None and name not in ex.classes and (
-                        cls.test is None or self.evaluate(cls, ex)):
-                    ex.classes.append(name)
-
-    def evaluate(self, cls, ex):
-        try:
-            return bool(cls.test(ex))
-        except Exception as err:  # Kea: an evaluation error means "not a member"
-            if self.debug:
-                self.log.debug("EVAL_RESULT class %s: evaluation failed: %s", cls.name, err)
-            return False
+            names.extend(ex.pool.require_client_classes)
+        if names and ex.class_query is not None:
+            self.classifier.evaluate_required(ex.class_query, names, self.class_label(ex))

@@ -26,6 +26,7 @@ from kea_tools.server import hooks as H
 from kea_tools.server.alloc import NAK as ALLOC_NAK
 from kea_tools.server.alloc import OK as ALLOC_OK
 from kea_tools.server.alloc import AllocRequest, AllocationEngine
+from kea_tools.server.ddns import OPT_FQDN4, decide_v4
 from kea_tools.server.interfaces import Incoming
 from kea_tools.server.leasetable import CONFLICT
 from kea_tools.server.pipeline import PipelineBase
@@ -41,6 +42,14 @@ OPT_SUBNET_MASK, OPT_ROUTERS, OPT_DNS, OPT_HOSTNAME, OPT_DOMAIN = 1, 3, 6, 12, 1
 OPT_REQUESTED_IP, OPT_LEASE_TIME, OPT_MSG_TYPE, OPT_SERVER_ID, OPT_PRL = 50, 51, 53, 54, 55
 OPT_T1, OPT_T2, OPT_VENDOR_CLASS, OPT_CLIENT_ID = 58, 59, 60, 61
 OPT_RAI, OPT_SUBNET_SELECTION = 82, 118
+OPT_VIVSO = 125
+OPT_MAX_MESSAGE = 57
+# The smallest message a client must take (RFC 2131 section 2: a 312-byte options
+# field), as an IP datagram; option 57 counts the IP and UDP headers too.
+MIN_MESSAGE, IP_UDP_HEADERS = 576, 28
+# DOCSIS (CableLabs, enterprise 4491): the one vendor whose clients name the
+# vendor sub-options they want, in their sub-option 1 (Kea: DOCSIS3_V4_ORO).
+VENDOR_CABLELABS, DOCSIS_ORO = 4491, 1
 RAI_CIRCUIT_ID, RAI_LINK_SELECTION, RAI_SERVER_ID_OVERRIDE, RAI_RELAY_PORT = 1, 5, 11, 19
 
 # Kea sends these whenever they are configured, requested or not
@@ -62,7 +71,12 @@ MSG_NAME = {DISCOVER: "DHCPDISCOVER", OFFER: "DHCPOFFER", REQUEST: "DHCPREQUEST"
             DECLINE: "DHCPDECLINE", ACK: "DHCPACK", NAK: "DHCPNAK", RELEASE: "DHCPRELEASE",
             INFORM: "DHCPINFORM"}
 
+# Classifier.fixed_fields keys -> BootFields attributes.
+BOOT_ATTR = {"next-server": "next_server", "server-hostname": "server_hostname",
+             "boot-file-name": "boot_file_name"}
+
 _U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
 ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
 
@@ -97,9 +111,16 @@ class Exchange:
     server_id: str = ZERO
     drop: str = ""
     committed_hook: bool = False
+    # The DDNS NameDecision (None: the request needs no name processing).
+    name: object = None
     # The query's options by code (first occurrence), built once per packet.
     opts: dict = None
     ids: list = None
+    # kea_tools.classify.Query over ``query``, built once per packet; its
+    # ``classes`` is the exchange's ``classes``.
+    class_query: object = None
+    # A BOOTREQUEST without option 53 served through libdhcp_bootp.so.
+    bootp: bool = False
 
 
 _HEADER = struct.Struct("!BBBBIHH4s4s4s4s16s64s128s")
@@ -136,6 +157,33 @@ def encode_reply(p):
         append(rai.data)
     append(b"\xff")
     return b"".join(parts)
+
+
+# Kea's message ids for a NAK, by the start of the reason the pipeline gives
+# (dhcp4_messages.mes): no subnet, INIT-REBOOT, else "failed to grant a lease".
+NAK_MESSAGE_IDS = (("no subnet", "DHCP4_PACKET_NAK_0001"),
+                   ("INIT-REBOOT", "DHCP4_PACKET_NAK_0002"))
+
+
+def nak_message_id(reason):
+    for prefix, message_id in NAK_MESSAGE_IDS:
+        if reason.startswith(prefix):
+            return message_id
+    return "DHCP4_PACKET_NAK_0004"
+
+
+# What libdhcp_bootp.so removes from a reply to a BOOTP client: the options
+# RFC 1533 section 9 defines for DHCP only.
+DHCP_SPECIFIC_OPTIONS = frozenset({50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 61})
+BOOTP_MIN_LENGTH = 300  # RFC 951's message size; shorter replies are zero-padded
+
+
+def bootp_reply(resp):
+    """A BOOTREPLY on the wire (RFC 1497 vendor extensions): the reply without
+    its DHCP-specific options, padded to 300 bytes."""
+    for code in DHCP_SPECIFIC_OPTIONS.intersection(o.code for o in resp.options):
+        resp.options.remove_code(code)
+    return encode_reply(resp).ljust(BOOTP_MIN_LENGTH, b"\0")
 
 
 def index_options(pkt):
@@ -175,8 +223,8 @@ class Pipeline4(PipelineBase):
 
     def __init__(self, model, leases, stats, hooks=None, *, clock=time.time,
                  server_addresses=None, our_addresses=frozenset(), client_port=0,
-                 arp_unicast=False, authoritative=None):
-        PipelineBase.__init__(self)
+                 arp_unicast=False, authoritative=None, ddns=None, sender=None):
+        PipelineBase.__init__(self, ddns, sender)
         self.model = model
         self.leases = leases
         self.stats = stats
@@ -187,12 +235,18 @@ class Pipeline4(PipelineBase):
         self.client_port = client_port
         self.arp_unicast = arp_unicast
         self.engine = AllocationEngine(model, leases, stats)
+        self.init_classes()
+        # libdhcp_bootp.so in hooks-libraries: BOOTP queries are served.
+        self.bootp = "bootp" in self.hooks.builtins
+        self.classifier.bootp = self.bootp
         self.handlers = {DISCOVER: self.discover, REQUEST: self.request,
                          DECLINE: self.decline, RELEASE: self.release, INFORM: self.inform}
         # (merged option table, PRL) -> the options chosen for it: clients of
         # one kind send one PRL, so the choice is made once, not per packet.
         self._chosen = {}
         self._boot = {}
+        # merged option table -> its vendor-N sub-option keys (enterprise, code)
+        self._vendor_keys = {}
 
     # --- configuration-time work -------------------------------------------------
     def init_stats(self):
@@ -257,18 +311,30 @@ class Pipeline4(PipelineBase):
         q = ex.query
         ex.opts = index_options(q)
         mt = q.msg_type
+        if mt is None and self.bootp and q.op == BOOTREQUEST:
+            # libdhcp_bootp: served as a DHCPREQUEST, in class BOOTP.
+            ex.bootp = True
+            mt = REQUEST
+            if self.debug:
+                log.debug("BOOTP_BOOTP_QUERY recognized a BOOTP query: %s", self.label(ex))
         ex.msg_type = mt or 0
         bump(RECEIVED_STAT.get(mt, "pkt4-unknown-received"))
         if not self.accept(ex):
             return None
-        self.early_classify(ex)
-        if "DROP" in ex.classes:
-            return self.dropped(ex, "in class DROP")
+        if self.early_classify(ex, q, ex.opts):
+            return self.dropped(ex, "dropped as member of the special class 'DROP'")
+        if ex.bootp:
+            # The classifier saw no option 53 and put the query in BOOTP; now it
+            # gets the option 53 the hook library adds.
+            q.msg_type = REQUEST
+            ex.opts = index_options(q)
+            ex.class_query.refresh(ex.opts)
         if self.hooks.has("pkt4_receive"):
             handle = self.hooks.call("pkt4_receive", {"query4": q})
             if handle.status in (H.SKIP, H.DROP):
                 return self.dropped(ex, "dropped by pkt4_receive")
             ex.opts = index_options(q)  # the callout may have changed options
+            ex.class_query.refresh(ex.opts)
         return self.select_and_handle(ex, q, now)
 
     def label(self, ex):
@@ -317,17 +383,7 @@ class Pipeline4(PipelineBase):
         return any(OPT_SERVER_ID in s.options and s.options[OPT_SERVER_ID].data == sid
                    for s in model.subnets)
 
-    # --- classification -----------------------------------------------------------
-    def early_classify(self, ex):
-        """ALL, VENDOR_CLASS_*, then the classes whose tests do not depend on
-        KNOWN, in definition order."""
-        classes = ex.classes
-        classes.append("ALL")
-        vendor = ex.opts.get(OPT_VENDOR_CLASS)
-        if vendor:
-            classes.append("VENDOR_CLASS_" + vendor.decode("latin-1"))
-        self.tested_classes(ex, False)
-
+    # --- host identifiers -----------------------------------------------------------
     def identifiers(self, ex):
         """The client's host identifiers in host-reservation-identifiers order."""
         if ex.ids is not None:
@@ -400,19 +456,53 @@ class Pipeline4(PipelineBase):
     def alloc_request(self, ex, now, fake, hint):
         sub = ex.subnet
         lt = ex.opts.get(OPT_LEASE_TIME)
-        hostname = ""
-        if ex.reservation is not None and ex.reservation.hostname:
-            hostname = ex.reservation.hostname
-        else:
-            opt12 = ex.opts.get(OPT_HOSTNAME)
-            if opt12:
-                hostname = opt12.rstrip(b"\0").decode("latin-1")
+        d = ex.name
         return AllocRequest(
             subnet=sub, hwaddr=ex.hwaddr,
             client_id=ex.client_id if sub.match_client_id else None,
             identifiers=self.identifiers(ex), classes=tuple(ex.classes), hint=hint, fake=fake,
             requested_lifetime=_U32.unpack(lt)[0] if lt is not None and len(lt) == 4 else None,
-            hostname=hostname, now=now)
+            hostname=d.hostname if d is not None else "",
+            fqdn_fwd=d is not None and d.fwd, fqdn_rev=d is not None and d.rev, now=now,
+            bootp=ex.bootp)
+
+    # --- DDNS name processing (Kea's processClientName) ------------------------------
+    def decide_name(self, ex):
+        """Option 81 / 12 and the reserved hostname -> ex.name, before allocation.
+        False: the FQDN option is invalid, and Kea drops such a packet."""
+        opts = ex.opts
+        res = ex.reservation
+        reserved = res.hostname if res is not None else ""
+        if not (reserved or OPT_FQDN4 in opts or OPT_HOSTNAME in opts or self.ddns_generates):
+            return True
+        d = decide_v4(self.ddns.params(ex.subnet.id), opts, reserved)
+        if d.drop:
+            self.bump("pkt4-parse-failed")
+            self.dropped(ex, d.reason)
+            return False
+        if d.reason and self.debug:
+            log.debug("DHCP4_NAME_PROC_FAIL %s: %s", self.label(ex), d.reason)
+        ex.name = d
+        return True
+
+    def name_lease(self, ex, result):
+        """Put the decided name on the allocated lease; a name generated from the
+        address is made now. When the engine moved the client to another subnet
+        of its shared network, that subnet's ddns-* parameters decide."""
+        d = ex.name
+        sub = result.subnet
+        if sub is not ex.subnet or (result.reservation is not None
+                                    and result.reservation is not ex.reservation):
+            res = result.reservation or ex.reservation
+            d = decide_v4(self.ddns.params(sub.id), ex.opts, res.hostname if res else "")
+            if d.drop:
+                d = None
+            ex.name = d
+        if d is None:
+            return
+        d.finish(result.lease.address, self.ddns.params(sub.id))
+        lease = result.lease
+        lease.hostname, lease.fqdn_fwd, lease.fqdn_rev = d.hostname, d.fwd, d.rev
 
     @staticmethod
     def requested_address(ex):
@@ -422,8 +512,12 @@ class Pipeline4(PipelineBase):
     def discover(self, ex, now):
         if ex.subnet is None:
             return self.dropped(ex, "no subnet for the client")
+        if not self.decide_name(ex):
+            return None
         req = self.alloc_request(ex, now, True, self.requested_address(ex))
         result = self.engine.allocate(req)
+        if result.status == ALLOC_OK and ex.name is not None:
+            self.name_lease(ex, result)
         if result.status != ALLOC_OK or not self.lease_select(ex, result, True):
             return self.alloc_failed(ex, result, nak=False)
         return self.make_lease_reply(ex, OFFER, result)
@@ -447,8 +541,12 @@ class Pipeline4(PipelineBase):
                 return self.make_nak(ex, "INIT-REBOOT for an address the client does not hold")
             if not known:
                 return self.make_nak(ex, "INIT-REBOOT from an unknown client (authoritative)")
+        if not self.decide_name(ex):
+            return None
         req = self.alloc_request(ex, now, False, requested or ciaddr)
         result = self.engine.allocate(req)
+        if result.status == ALLOC_OK and ex.name is not None:
+            self.name_lease(ex, result)
         if result.status == ALLOC_OK and result.renewed and self.hooks.has("lease4_renew"):
             handle = self.hooks.call("lease4_renew", {
                 "query4": q, "subnet4": result.subnet, "clientid": ex.client_id,
@@ -494,6 +592,15 @@ class Pipeline4(PipelineBase):
         keep the statistics in step."""
         bump, table, tag = self.bump, self.leases, ex.tag
         lease = result.lease
+        if self.sender is not None:
+            # The NCRs compare with what the address held before (a renewal),
+            # or the client's previous lease elsewhere.
+            prior = result.old_lease
+            if prior is None and result.renewed:
+                prior = table.by_addr.get(ip_to_int(lease.address))
+            if result.reclaimed is not None:
+                self.queue_remove(ex, result.reclaimed)
+            self.queue_add(ex, lease, prior)
         table.stage_put(lease, tag)
         if result.reclaimed is not None:
             self.account_reclaim(result.reclaimed)
@@ -549,6 +656,7 @@ class Pipeline4(PipelineBase):
                               fqdn_rev=False, state=STATE_DECLINED, cltt=now,
                               valid_lft=self.model.decline_probation_period, user_context=None)
         self.leases.stage_put(declined, ex.tag)
+        self.queue_remove(ex, lease)
         self.bump("declined-addresses")
         self.bump(subnet_stat(lease.subnet_id, "declined-addresses"))
         ex.lease = declined
@@ -568,6 +676,7 @@ class Pipeline4(PipelineBase):
             if handle.status in (H.SKIP, H.DROP):
                 return self.dropped(ex, "lease4_release kept the lease")
         self.leases.stage_delete(lease, ex.tag)
+        self.queue_remove(ex, lease)
         if lease.state != STATE_EXPIRED_RECLAIMED:
             self.bump(subnet_stat(lease.subnet_id, "assigned-addresses"), -1)
         self.engine.address_freed(lease.address)
@@ -597,6 +706,8 @@ class Pipeline4(PipelineBase):
         return resp
 
     def make_nak(self, ex, reason):
+        # A BOOTP client gets the NAK as Kea 2.2 sends it: a BOOTREPLY with no
+        # address and the DHCP options stripped (bootp_reply).
         resp = self.new_response(ex, NAK)
         resp.ciaddr = ZERO
         sid = self.server_identifier(ex, None)
@@ -605,7 +716,11 @@ class Pipeline4(PipelineBase):
         ex.response = resp
         ex.lease = None
         if self.debug:
-            log.debug("DHCP4_NAK %s: %s", self.label(ex), reason)
+            q = ex.query
+            requested = self.requested_address(ex)
+            log.debug("%s %s: %s (ciaddr %s, requested-ip-address %s)", nak_message_id(reason),
+                      self.label(ex), reason, q.ciaddr,
+                      int_to_ip(requested) if requested else ZERO)
         return None
 
     def make_lease_reply(self, ex, msg_type, result):
@@ -629,7 +744,7 @@ class Pipeline4(PipelineBase):
         bkey = (id(ex.subnet), tuple(ex.classes), id(ex.reservation))
         boot = self._boot.get(bkey)
         if boot is None:
-            boot = self.model.boot_fields(ex.subnet, bkey[1], ex.reservation)
+            boot = self.boot_fields(ex)
             if len(self._boot) > 4096:
                 self._boot.clear()
             self._boot[bkey] = boot
@@ -644,6 +759,20 @@ class Pipeline4(PipelineBase):
             log.debug("DHCP4_LEASE_%s %s: %s %s for %d s", "ADVERT" if msg_type == OFFER
                       else "ALLOC", self.label(ex), MSG_NAME[msg_type], lease.address, valid)
         return None
+
+    def boot_fields(self, ex):
+        """siaddr/sname/file (Kea's setFixedFields): the subnet's (inherited from
+        global), then the first class that sets each field, then the reservation."""
+        boot = self.model.boot_fields(ex.subnet, (), None)
+        for key, value in self.classifier.fixed_fields(ex.class_query).items():
+            setattr(boot, BOOT_ATTR[key], value)
+        res = ex.reservation
+        if res is not None:
+            for attr in BOOT_ATTR.values():
+                value = getattr(res.boot, attr)
+                if value is not None:
+                    setattr(boot, attr, value)
+        return boot
 
     @staticmethod
     def timers(subnet, valid):
@@ -687,9 +816,21 @@ class Pipeline4(PipelineBase):
             opts.extend(Option(o.code, o.data) for o in chosen)  # a callout may edit them
         else:
             opts.extend(chosen)
-        if lease is not None and lease.hostname and (OPT_HOSTNAME in ex.opts or OPT_HOSTNAME in prl) \
-                and all(o.code != OPT_HOSTNAME for o in chosen):
-            opts.append(Option(OPT_HOSTNAME, lease.hostname.encode("latin-1", "replace")))
+        vendor_keys = self._vendor_keys.get(id(merged))
+        if vendor_keys is None:
+            if len(self._vendor_keys) > 4096:
+                self._vendor_keys.clear()
+            vendor_keys = self._vendor_keys[id(merged)] = tuple(
+                k for k in merged if type(k) is tuple)
+        if vendor_keys:
+            self.add_vendor_options(ex, merged, vendor_keys, opts)
+        if ex.name is not None and lease is not None:
+            name = ex.name.option
+            if name is not None:
+                # The name the server decided wins over a configured option 12/81.
+                if any(o.code == name.code for o in chosen):
+                    opts.remove_code(name.code)
+                opts.append(name)
         self.echo(ex, resp)
 
     @staticmethod
@@ -698,7 +839,8 @@ class Pipeline4(PipelineBase):
         asked for (PRL order), then routers/DNS/domain, then always-send."""
         chosen = []
         present = set(present)
-        for code in (*prl, *BASIC_OPTIONS, *(c for c, i in merged.items() if i.always_send)):
+        always = (c for c, i in merged.items() if i.always_send and type(c) is int)
+        for code in (*prl, *BASIC_OPTIONS, *always):
             if code in present or code in SERVER_SET:
                 continue
             item = merged.get(code)
@@ -709,6 +851,46 @@ class Pipeline4(PipelineBase):
             chosen.append(Option(code, item.data))
             present.add(code)
         return tuple(chosen)
+
+    @staticmethod
+    def add_vendor_options(ex, merged, vendor_keys, opts):
+        """Sub-options of a vendor-N space go in option 125 (RFC 3925 section 4)
+        as Kea 2.2's appendRequestedVendorOptions puts them: the vendor is the one
+        of a 125 already in the reply (configured vivso-suboptions), else the
+        query's; a DOCSIS client (4491) asks with its sub-option 1 (ORO), other
+        vendors get their always-send sub-options; sub-options are packed in
+        code order."""
+        req = ex.opts.get(OPT_VIVSO)
+        req_id = _U32.unpack_from(req)[0] if req is not None and len(req) >= 5 else None
+        rsp_at = next((i for i, o in enumerate(opts) if o.code == OPT_VIVSO), None)
+        rsp = opts[rsp_at].data if rsp_at is not None else None
+        vendor = _U32.unpack_from(rsp)[0] if rsp is not None and len(rsp) >= 4 else req_id
+        if vendor is None:
+            return
+        requested = []
+        if vendor == VENDOR_CABLELABS and req_id == VENDOR_CABLELABS:
+            oro = parse_rai(req[5:5 + req[4]] or b"") or {}
+            requested.extend(oro.get(DOCSIS_ORO, b""))
+        for enterprise, code in vendor_keys:
+            if enterprise == vendor and merged[(enterprise, code)].always_send \
+                    and code not in requested:
+                requested.append(code)
+        subs = parse_rai(rsp[5:5 + rsp[4]]) if rsp is not None and len(rsp) >= 5 else {}
+        subs = dict(subs or {})
+        added = False
+        for code in requested:
+            item = merged.get((vendor, code))
+            if code not in subs and item is not None:
+                subs[code] = item.data
+                added = True
+        if not added:
+            return
+        body = b"".join(bytes((code, len(subs[code]))) + subs[code] for code in sorted(subs))
+        payload = _U32.pack(vendor) + bytes((len(body),)) + body
+        if rsp_at is None:
+            opts.append(Option(OPT_VIVSO, payload))
+        else:
+            opts[rsp_at] = Option(OPT_VIVSO, payload)
 
     def echo(self, ex, resp):
         """Client identifier (RFC 6842, echo-client-id) and relay agent
@@ -721,6 +903,25 @@ class Pipeline4(PipelineBase):
             resp.options.append(Option(OPT_RAI, rai))
 
     # --- phase 3: after the commit -------------------------------------------------
+    def fit(self, ex, resp, data):
+        """A reply larger than the client takes (option 57, else 576 bytes: RFC
+        2132 section 9.10, RFC 2131 section 2) spills options into file and sname
+        where those carry no boot fields, with option 52 (RFC 2132 section 9.3).
+        If even that cannot hold them the reply goes out whole, as Kea 2.2 sends
+        every reply (it ignores option 57)."""
+        mms = ex.opts.get(OPT_MAX_MESSAGE)
+        limit = max(_U16.unpack(mms)[0], MIN_MESSAGE) if mms is not None and len(mms) == 2 \
+            else MIN_MESSAGE
+        limit -= IP_UDP_HEADERS
+        if len(data) <= limit:
+            return data
+        try:
+            return resp.build(max_size=limit)
+        except CodecError as err:
+            log.warning("DHCP4_PACKET_OVERLOAD_FAIL %s: %s; sending %d bytes", self.label(ex),
+                        err, len(data))
+            return data
+
     def send(self, ex):
         q, resp, hooks = ex.query, ex.response, self.hooks
         if ex.committed_hook and hooks.has("leases4_committed"):
@@ -746,7 +947,12 @@ class Pipeline4(PipelineBase):
                                  client_port=self.client_port, arp_unicast=self.arp_unicast)
         if dest.set_broadcast_flag:
             resp.flags |= 0x8000
-        data = encode_reply(resp)
+        if ex.bootp:
+            data = bootp_reply(resp)
+        else:
+            data = encode_reply(resp)
+        if len(data) > MIN_MESSAGE - IP_UDP_HEADERS and resp.msg_type is not None:
+            data = self.fit(ex, resp, data)
         if hooks.has("buffer4_send"):
             handle = hooks.call("buffer4_send", {"response4": data})
             if handle.status in (H.SKIP, H.DROP):

@@ -27,6 +27,7 @@ from kea_tools.leases.model import (INFINITE_LFT, STATE_DECLINED, STATE_EXPIRED_
 from kea_tools.server import hooks as H
 from kea_tools.server.alloc6 import OK as ALLOC_OK
 from kea_tools.server.alloc6 import AllocationEngine6, ClientContext, IARequest
+from kea_tools.server.ddns import decide_v6
 from kea_tools.server.leasetable import CONFLICT
 from kea_tools.server.model import int_to_ip6, ip6_to_int
 from kea_tools.server.pipeline import PipelineBase
@@ -40,6 +41,10 @@ O_CLIENTID, O_SERVERID, O_IA_NA, O_IA_TA, O_IAADDR, O_ORO = 1, 2, 3, 4, 5, 6
 O_STATUS, O_RAPID_COMMIT, O_VENDOR_CLASS, O_INTERFACE_ID = 13, 14, 16, 18
 O_UNICAST, O_IA_PD, O_IAPREFIX, O_CLIENT_FQDN = 12, 25, 26, 39
 O_PD_EXCLUDE, O_CLIENT_LINKLAYER, O_RELAY_SOURCE_PORT = 67, 79, 135
+OPT_VENDOR_OPTS = 17
+# DOCSIS (CableLabs, enterprise 4491): the one vendor whose clients list the
+# vendor sub-options they want, in their sub-option 1 (Kea: DOCSIS3_V6_ORO).
+VENDOR_CABLELABS, DOCSIS_ORO = 4491, 1
 
 # Status codes (RFC 8415 section 21.13).
 SUCCESS, UNSPEC_FAIL, NO_ADDRS_AVAIL, NO_BINDING, NOT_ON_LINK, USE_MULTICAST = 0, 1, 2, 3, 4, 5
@@ -148,6 +153,11 @@ class Exchange6:
     oro: list | None = None
     drop: str = ""
     committed_hook: bool = False
+    name: object = None            # the DDNS NameDecision (None: no name processing)
+    priors: dict = None            # address -> its lease before this exchange (for NCRs)
+    # kea_tools.classify.Query over ``packet``, built once per packet; its
+    # ``classes`` is the exchange's ``classes``.
+    class_query: object = None
 
 
 def status_option(code, message):
@@ -245,8 +255,8 @@ class Pipeline6(PipelineBase):
     log = log
 
     def __init__(self, model, leases, stats, hooks=None, *, server_duid, clock=time.time,
-                 unicast_addresses=frozenset(), client_port=0):
-        PipelineBase.__init__(self)
+                 unicast_addresses=frozenset(), client_port=0, ddns=None, sender=None):
+        PipelineBase.__init__(self, ddns, sender)
         self.model = model
         self.leases = leases
         self.stats = stats
@@ -256,6 +266,7 @@ class Pipeline6(PipelineBase):
         self.unicast_addresses = frozenset(unicast_addresses)
         self.client_port = client_port
         self.engine = AllocationEngine6(model, leases, stats)
+        self.init_classes()
         self.handlers = {
             M.SOLICIT: self.solicit, M.REQUEST: self.request, M.CONFIRM: self.confirm,
             M.RENEW: self.renew, M.REBIND: self.rebind, M.RELEASE: self.release,
@@ -349,13 +360,13 @@ class Pipeline6(PipelineBase):
         st.add(RECEIVED_STAT.get(mt, "pkt6-unknown-received"))
         if not self.accept(ex):
             return None
-        self.early_classify(ex)
-        if "DROP" in ex.classes:
-            return self.dropped(ex, "in class DROP")
+        if self.early_classify(ex, ex.packet):
+            return self.dropped(ex, "dropped as member of the special class 'DROP'")
         if self.hooks.has("pkt6_receive"):
             handle = self.hooks.call("pkt6_receive", {"query6": ex.query})
             if handle.status in (H.SKIP, H.DROP):
                 return self.dropped(ex, "dropped by pkt6_receive")
+            ex.class_query.refresh()  # the callout may have changed options
         return self.select_and_handle(ex, ex.query, now)
 
     def label(self, ex):
@@ -430,19 +441,7 @@ class Pipeline6(PipelineBase):
                 return struct.unpack_from("!H", data)[0], data[2:], 8
         return None
 
-    # --- classification -----------------------------------------------------------
-    def early_classify(self, ex):
-        """ALL, VENDOR_CLASS_*, then the classes whose tests do not depend on
-        KNOWN, in definition order."""
-        classes = ex.classes
-        classes.append("ALL")
-        vendor = ex.query.options.data(O_VENDOR_CLASS)
-        if vendor and len(vendor) >= 6:
-            # RFC 8415 21.16: enterprise number, then length-prefixed data.
-            n = struct.unpack_from("!H", vendor, 4)[0]
-            classes.append("VENDOR_CLASS_" + vendor[6:6 + n].decode("latin-1"))
-        self.tested_classes(ex, False)
-
+    # --- host identification -------------------------------------------------------
     @staticmethod
     def identified(ex):
         return ex.duid is not None
@@ -494,22 +493,52 @@ class Pipeline6(PipelineBase):
 
     # --- message handlers ----------------------------------------------------------
     def client_context(self, ex, now, fake):
+        d = ex.name
+        if d is None:
+            return ClientContext(ex.subnet, ex.duid, self.identifiers(ex), tuple(ex.classes),
+                                 ex.hwaddr, "", now, fake)
         return ClientContext(ex.subnet, ex.duid, self.identifiers(ex), tuple(ex.classes),
-                             ex.hwaddr, self.client_hostname(ex), now, fake)
+                             ex.hwaddr, d.hostname, now, fake, d.fwd, d.rev)
 
-    def client_hostname(self, ex):
-        """The name the client sent in Client FQDN (RFC 4704), as Kea stores it."""
-        data = ex.query.options.data(O_CLIENT_FQDN)
-        if not data or len(data) < 2:
-            return ""
-        labels, i = [], 1
-        while i < len(data):
-            n = data[i]
-            if n == 0:
-                return ".".join(labels) + "."
-            labels.append(data[i + 1:i + 1 + n].decode("latin-1"))
-            i += 1 + n
-        return ".".join(labels)
+    # --- DDNS name processing (Kea's processClientFqdn) ------------------------------
+    def decide_name(self, ex):
+        """Option 39 and the reserved hostname -> ex.name, before allocation.
+        False: the option is invalid, and Kea drops such a packet."""
+        res = ex.reservation
+        reserved = res.hostname if res is not None else ""
+        opts = ex.query.options
+        if not (reserved or O_CLIENT_FQDN in opts or self.ddns_generates):
+            return True
+        d = decide_v6(self.ddns.params(ex.subnet.id if ex.subnet is not None else None),
+                      opts, reserved)
+        if d.drop:
+            self.stats.add("pkt6-parse-failed")
+            self.dropped(ex, d.reason)
+            return False
+        if d.reason and self.debug:
+            log.debug("DHCP6_NAME_PROC_FAIL %s: %s", self.label(ex), d.reason)
+        ex.name = d
+        if self.sender is not None:
+            ex.priors = {}
+        return True
+
+    def name_leases(self, ex, resp, fake):
+        """The decided name on every IA_NA lease of the reply (generated from the
+        first one's address), option 39 in the reply, and the NCR for the first
+        lease. A SOLICIT keeps a name to generate empty, as kea-dhcp6 2.2 does."""
+        d = ex.name
+        if not fake:
+            nas = [lease for lease in ex.leases if lease.type == TYPE_NA]
+            if nas:
+                first = nas[0]
+                d.finish(first.address, self.ddns.params(first.subnet_id))
+                for lease in nas:
+                    lease.hostname, lease.fqdn_fwd, lease.fqdn_rev = d.hostname, d.fwd, d.rev
+                if ex.priors is not None:
+                    self.queue_add(ex, first, ex.priors.get(first.address))
+        option = d.option
+        if option is not None:
+            resp.options.append(option)
 
     def ia_requests(self, ex, types=(TYPE_NA, TYPE_TA, TYPE_PD)):
         out = []
@@ -532,6 +561,8 @@ class Pipeline6(PipelineBase):
     def assign(self, ex, now, *, fake, rapid):
         """SOLICIT (fake: nothing stored), REQUEST and rapid-commit SOLICIT."""
         msg = M.ADVERTISE if fake else M.REPLY
+        if not self.decide_name(ex):
+            return None
         resp = self.new_response(ex, msg)
         if rapid:
             resp.options.append(Option(O_RAPID_COMMIT, b""))
@@ -553,6 +584,8 @@ class Pipeline6(PipelineBase):
                 self.commit_lease(ex, result)
             ex.pool = ex.pool or result.pool
             resp.options.append(self.ia_option(ex, ia, [result.lease], result.subnet))
+        if ex.name is not None:
+            self.name_leases(ex, resp, fake)
         return self.finish(ex, resp)
 
     def lease_select(self, ex, result, fake):
@@ -584,6 +617,10 @@ class Pipeline6(PipelineBase):
         """Stage the lease (the IA's previous leases go) and keep the gauges in step."""
         st, table, tag = self.stats, self.leases, ex.tag
         lease = result.lease
+        if ex.priors is not None and result.renewed:
+            ex.priors.setdefault(lease.address, table.by_addr.get(ip6_to_int(lease.address)))
+        if result.reclaimed is not None:
+            self.queue_remove(ex, result.reclaimed)
         table.stage_put(lease, tag)
         if result.reclaimed is not None:
             self.account_reclaim(result.reclaimed)
@@ -598,6 +635,7 @@ class Pipeline6(PipelineBase):
 
     def delete_lease(self, ex, old):
         self.leases.stage_delete(old, ex.tag)
+        self.queue_remove(ex, old)
         ex.deleted.append(old)
         if old.state != STATE_EXPIRED_RECLAIMED:
             self.stats.add(subnet_stat(old.subnet_id, ASSIGNED_STAT[old.type]), -1)
@@ -632,6 +670,8 @@ class Pipeline6(PipelineBase):
         client names that are not its own go back with lifetimes 0; an IA with no
         binding gets a new lease when one can be had (RFC 7550, as Kea), else
         NoBinding. IA_TA is not renewed (section 21.5)."""
+        if not self.decide_name(ex):
+            return None
         resp = self.new_response(ex, M.REPLY)
         ctx = self.client_context(ex, now, False)
         sub = ex.subnet
@@ -662,6 +702,8 @@ class Pipeline6(PipelineBase):
                         granted.append(lease)
                         continue
                     new = handle.arguments["lease6"]
+                if ex.priors is not None:
+                    ex.priors.setdefault(new.address, lease)
                 self.leases.stage_put(new, ex.tag)
                 ex.leases.append(new)
                 ex.committed_hook = True
@@ -681,6 +723,8 @@ class Pipeline6(PipelineBase):
                     resp.options.append(self.ia_status(ia, NO_BINDING, NO_BINDING_TEXT[ia.type]))
                 continue
             resp.options.append(self.ia_option(ex, ia, granted, sub, zero=zero))
+        if ex.name is not None:
+            self.name_leases(ex, resp, False)
         return self.finish(ex, resp)
 
     def owned(self, ex, ia, hint, verb):
@@ -749,6 +793,7 @@ class Pipeline6(PipelineBase):
                         continue
                 new = self.engine.declined(lease, now, probation)
                 self.leases.stage_put(new, ex.tag)
+                self.queue_remove(ex, lease)
                 self.stats.add("declined-addresses")
                 self.stats.add(subnet_stat(lease.subnet_id, "declined-addresses"))
                 ex.leases.append(new)
@@ -851,10 +896,15 @@ class Pipeline6(PipelineBase):
             if item is not None and not item.never_send:
                 opts.append(Option(code, item.data))
                 present.add(code)
+        vendor = False
         for code, item in merged.items():
-            if item.always_send and code not in present and code not in SERVER_SET:
+            if type(code) is tuple:
+                vendor = True
+            elif item.always_send and code not in present and code not in SERVER_SET:
                 opts.append(Option(code, item.data))
                 present.add(code)
+        if vendor:
+            self.add_vendor_options(ex, merged, opts)
         if ex.relays and self.model.relay_supplied_options:
             for relay in ex.relays:
                 for opt in relay.options:
@@ -866,6 +916,36 @@ class Pipeline6(PipelineBase):
             log.debug("DHCP6_RESPONSE %s: %s with %d lease(s)", self.label(ex),
                       M(resp.msg_type).name, len(ex.leases))
         return None
+
+    @staticmethod
+    def add_vendor_options(ex, merged, opts):
+        """Sub-options of the vendor the query's option 17 names, in a new option
+        17, as Kea 2.2's appendRequestedVendorOptions does: a DOCSIS client (4491)
+        lists the codes it wants in its sub-option 1 (ORO); the vendor's
+        always-send sub-options come too; sub-options are packed in code order."""
+        req = ex.query.options.data(OPT_VENDOR_OPTS)
+        if req is None or len(req) < 4:
+            return
+        vendor = int.from_bytes(req[:4], "big")
+        requested = []
+        if vendor == VENDOR_CABLELABS:
+            subs = parse_options6(req, 4)
+            oro = subs.data(DOCSIS_ORO) if DOCSIS_ORO in subs else b""
+            requested.extend(int.from_bytes(oro[i:i + 2], "big")
+                             for i in range(0, len(oro) - 1, 2))
+        for key, item in merged.items():
+            if type(key) is tuple and key[0] == vendor and item.always_send \
+                    and key[1] not in requested:
+                requested.append(key[1])
+        found = {}
+        for code in requested:
+            item = merged.get((vendor, code))
+            if item is not None and code not in found:
+                found[code] = item.data
+        if found:
+            opts.append(Option(OPT_VENDOR_OPTS, vendor.to_bytes(4, "big") + b"".join(
+                code.to_bytes(2, "big") + len(found[code]).to_bytes(2, "big") + found[code]
+                for code in sorted(found))))
 
     # --- phase 3: after the commit -------------------------------------------------
     def send(self, ex):

@@ -12,7 +12,7 @@ Kea 2.2's bison grammar accepts there to a type spec:
 ``SUPPORT`` says what keactl does with a key that Kea accepts: absent means keactl
 implements it; ``UNSUPPORTED`` makes ``serve -t`` reject the configuration with
 ``unsupported: <key>`` at the key's position; a callable decides from the value
-(so ``dhcp-ddns`` with updates disabled is fine).  ``IGNORED`` keys are accepted
+(so ``dhcp-ddns`` is refused only with ``ncr-protocol`` TCP, which Kea 2.2 refuses too).  ``IGNORED`` keys are accepted
 with a warning.  Flip entries here as features land.
 """
 from __future__ import annotations
@@ -398,8 +398,8 @@ SUPPORT = {
     ("Dhcp6", "hosts-databases"): UNSUPPORTED,
     ("Dhcp4", "config-control"): UNSUPPORTED,
     ("Dhcp6", "config-control"): UNSUPPORTED,
-    ("Dhcp4", "dhcp-ddns"): _enabled("enable-updates"),
-    ("Dhcp6", "dhcp-ddns"): _enabled("enable-updates"),
+    # keactl sends NCRs to kea-dhcp-ddns over UDP only, as Kea 2.2 does.
+    ("dhcp-ddns", "ncr-protocol"): lambda v: v == "TCP",
     ("Dhcp4", "dhcp-queue-control"): _enabled("enable-queue"),
     ("Dhcp6", "dhcp-queue-control"): _enabled("enable-queue"),
     ("Dhcp4", "dhcp4o6-port"): _nonempty,

@@ -278,7 +278,8 @@ class MemfileBackend(LeaseBackend):
 
     def take_leases(self):
         leases = list(self._leases.values())
-        if not self.readonly:
+        # With persist=false our memory is the lease database itself: keep it.
+        if self.persist and not self.readonly:
             self._journal_only = True
             self._leases, self._counts = {}, {}
             self._by_hw = self._by_id = self._sorted = None

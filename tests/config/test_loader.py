@@ -173,7 +173,7 @@ def test_client_classes(tmp_path):
     ('"subnet4": [{"subnet": "10.0.0.0/24",\n "bogus": 1}]', (2, 2),
      'got unexpected keyword "bogus" in subnet4 map (Dhcp4.subnet4[0].bogus)'),
     ('"hosts-database": {"type": "postgresql"}', (1, 12), "unsupported: hosts-database"),
-    ('"dhcp-ddns": {"enable-updates": true}', (1, 12), "unsupported: dhcp-ddns"),
+    ('"dhcp-ddns": {"ncr-protocol": "TCP"}', (1, 26), "unsupported: ncr-protocol"),
     ('"lease-database": {"type": "mysql", "name": "kea"}', (1, 31), "unsupported: type"),
     ('"valid-lifetime": "100"', (1, 30), "unexpected string, expecting integer"),
     ('"t1-percent": 1', (1, 26), "unexpected integer, expecting floating point"),

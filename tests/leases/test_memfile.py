@@ -273,3 +273,16 @@ def test_take_leases_hands_memory_to_the_owner_and_keeps_journaling(tmp_path):
     reread = {lease.address: lease for lease in open_backend(f"memfile:{path}", 4).iter_leases()}
     assert sorted(reread) == ["192.0.2.1", "192.0.2.3"]
     assert reread["192.0.2.1"].hostname == "renewed"
+
+
+def test_take_leases_keeps_a_memory_only_database():
+    """persist=false: memory is the only storage, so handing the leases to an owner
+    must not empty it."""
+    from kea_tools.leases import open_backend
+    from kea_tools.leases.model import Lease4
+    backend = open_backend("memfile:", 4)
+    backend.add(Lease4("192.0.2.1", b"\x01" * 6, None, 3600, 1_700_000_000, 1))
+    assert [lease.address for lease in backend.take_leases()] == ["192.0.2.1"]
+    assert backend.get("192.0.2.1") is not None
+    backend.delete("192.0.2.1")
+    assert backend.get("192.0.2.1") is None

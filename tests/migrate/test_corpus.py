@@ -69,12 +69,7 @@ def test_working_case_accepted_by_keactl_serve(case, tmp_path):
         pytest.xfail(f"{case.name}: {WORKING_DIFFERENCES.get(case.name, err)}")
     path = tmp_path / "kea.json"
     path.write_text(render(result.doc).replace('"en0"', '"lo"'))
-    try:
-        load_file(str(path))
-    except SourceError as err:
-        if "unsupported: dhcp-ddns" in err.message:
-            pytest.xfail("keactl serve -t does not know Kea 2.2's dhcp-ddns map yet")
-        raise
+    load_file(str(path))
 
 
 def test_working_cases_accepted_by_kea(tmp_path):

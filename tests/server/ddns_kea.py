@@ -1,15 +1,17 @@
 """Real Kea peers for the DDNS tests: kea-dhcp4 as the oracle for name processing
 and NCRs, kea-dhcp-ddns (D2) as the receiver of ours.
 
-Everything stays on loopback: kea-dhcp4 listens on lo (UDP sockets, a high
-server port) and we play a relay at 127.0.0.3, so replies come back to
-127.0.0.3:67; its dhcp-ddns points at a UDP socket of ours, which receives the
-NCRs Kea sends.  D2 listens on 127.0.0.1 on a high port; its "DNS server" is a
-UDP socket of ours too, so the RFC 2136 updates it sends can be read.
+Everything stays on loopback: kea-dhcp4 listens on lo (UDP sockets, a free high
+server port) and we play a relay at an address of 127.3.0.0/16 picked per run, so
+replies come back to that address, port 67; its dhcp-ddns points at a UDP socket
+of ours, which receives the NCRs Kea sends.  D2 listens on 127.0.0.1 on a high
+port; its "DNS server" is a UDP socket of ours too, so the RFC 2136 updates it
+sends can be read.
 """
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import struct
@@ -19,8 +21,13 @@ import time
 
 from kea_tools.codec.v4 import Option, Packet4
 
-SERVER_PORT = 10167
-RELAY = "127.0.0.3"
+
+
+def _relay_address():
+    """A loopback address of its own for this run's relay socket: concurrent test
+    runs (several engineers, one machine) must not steal each other's replies."""
+    n = random.randrange(1, 1 << 16)
+    return f"127.3.{n >> 8}.{(n & 0xFF) or 1}"
 
 
 def _free_udp_port():
@@ -37,6 +44,15 @@ def _stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
+
+
+def relay_socket(address):
+    """The relay's socket: replies to a relayed query go to giaddr port 67."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((address, 67))
+    sock.settimeout(0.1)
+    return sock
 
 
 class KeaDhcp4:
@@ -64,11 +80,9 @@ class KeaDhcp4:
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(config, fh)
         env = dict(os.environ, KEA_PIDFILE_DIR=tmp, KEA_LOCKFILE_DIR=tmp)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((RELAY, 67))
-        self.sock.settimeout(0.1)
-        self.proc = subprocess.Popen(["kea-dhcp4", "-c", path, "-p", str(SERVER_PORT)], env=env,
+        self.port, self.relay = _free_udp_port(), _relay_address()
+        self.sock = relay_socket(self.relay)
+        self.proc = subprocess.Popen(["kea-dhcp4", "-c", path, "-p", str(self.port)], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.xid = 0x5000
 
@@ -81,7 +95,7 @@ class KeaDhcp4:
         wire = query.build()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.proc.poll() is None:
-            self.sock.sendto(wire, ("127.0.0.1", SERVER_PORT))
+            self.sock.sendto(wire, ("127.0.0.1", self.port))
             try:
                 data, _ = self.sock.recvfrom(4096)
             except socket.timeout:
@@ -93,7 +107,7 @@ class KeaDhcp4:
 
     def _query(self, msg_type, mac, options, client_id):
         self.xid += 1
-        q = Packet4(xid=self.xid, hops=1, giaddr=RELAY, chaddr=mac + bytes(16 - len(mac)))
+        q = Packet4(xid=self.xid, hops=1, giaddr=self.relay, chaddr=mac + bytes(16 - len(mac)))
         q.msg_type = msg_type
         if client_id is not None:
             q.options.append(Option(61, client_id))
@@ -114,7 +128,7 @@ class KeaDhcp4:
         """A DHCPRELEASE for ``address`` (Kea sends no answer)."""
         q = self._query(7, mac, (Option(54, server_id),), None)
         q.ciaddr = address
-        self.sock.sendto(q.build(), ("127.0.0.1", SERVER_PORT))
+        self.sock.sendto(q.build(), ("127.0.0.1", self.port))
 
     def drain(self):
         self.ncrs(0, grace=0.0)

@@ -4,7 +4,9 @@ server's compiled :class:`~kea_tools.server.model.ServerModel` (Dhcp4) or
 
 The config model already resolved inheritance and option payloads; this adds
 what the packet path wants: option tables keyed by code, reservation indexes,
-integer addresses, and compiled class tests.
+integer addresses, and class tests compiled by kea_tools.classify (the
+pipelines apply them through a :class:`~kea_tools.classify.Classifier`, see
+:func:`classifier_for`).
 """
 import json
 from importlib import resources
@@ -21,13 +23,23 @@ V6_SPACES = ("dhcp6", "")
 OPT_VENDOR_OPTS = 17
 
 
+def vendor_enterprise(space):
+    """The enterprise number of a ``vendor-N`` option space, else None."""
+    if space.startswith("vendor-") and space[7:].isdigit():
+        return int(space[7:])
+    return None
+
+
 def _options_of(option_data, encapsulations=None):
     """DHCPv4 top-level options of one level as {code: OptionItem}.
 
     An option whose definition encapsulates a space (43 ->
     vendor-encapsulated-options-space, or a custom option-def with
     "encapsulate") carries the options of that space defined at the same level
-    as sub-options after its own payload, as Kea's CfgOption::encapsulate does.
+    as sub-options after its own payload, ordered by code, as Kea's
+    CfgOption::encapsulate does. Options of a ``vendor-N`` space are kept under
+    the key (N, code): the pipeline puts them in option 125 only when a query
+    asks for vendor N (Kea's appendRequestedVendorOptions).
     """
     encapsulations = encapsulations if encapsulations is not None else {}
     by_space = {}
@@ -35,13 +47,18 @@ def _options_of(option_data, encapsulations=None):
         by_space.setdefault(o.space, []).append(o)
     items = []
     for o in option_data:
+        never = getattr(o, "never_send", False)
         if o.space not in V4_SPACES:
+            enterprise = vendor_enterprise(o.space)
+            if enterprise is not None:
+                items.append(OptionItem((enterprise, o.code), o.payload, o.always_send, never))
             continue
         payload = o.payload
         space = encapsulations.get(o.code)
         if space:
-            payload += b"".join(_tlv(sub.code, sub.payload) for sub in by_space.get(space, ()))
-        items.append(OptionItem(o.code, payload, o.always_send, getattr(o, "never_send", False)))
+            subs = sorted(by_space.get(space, ()), key=lambda sub: sub.code)
+            payload += b"".join(_tlv(sub.code, sub.payload) for sub in subs)
+        items.append(OptionItem(o.code, payload, o.always_send, never))
     return option_table(items)
 
 
@@ -60,13 +77,25 @@ def encapsulations_of(cfg):
                       .read_text())
     out = {o["code"]: o["encapsulate"] for o in data["options"]
            if o.get("space") == "dhcp4" and o.get("encapsulate")}
-    for d in cfg.option_defs:
+    return _override_encapsulations(out, cfg.option_defs)
+
+
+def _override_encapsulations(out, option_defs):
+    for d in option_defs:
         if d.space in V4_SPACES:
             if d.encapsulate:
                 out[d.code] = d.encapsulate
             else:
                 out.pop(d.code, None)
     return out
+
+
+def class_options_of(cls, encapsulations):
+    """A class's options: an option-def in the class (43, 224-254) decides what
+    that class's option encapsulates (Kea: the class definition wins)."""
+    if cls.option_def:
+        encapsulations = _override_encapsulations(dict(encapsulations), cls.option_def)
+    return lambda option_data: _options_of(option_data, encapsulations)
 
 
 def _boot(next_server, server_hostname, boot_file_name):
@@ -83,46 +112,34 @@ def _reservation(res, subnet_id, options_of):
         subnet_id=subnet_id)
 
 
-def compile_class(cls, compiler, options_of):
-    """A config ClientClass -> ClientClass4; ``compiler(text)`` -> (predicate,
-    depends_on_known) compiles a Kea expression."""
-    test, known = (None, False)
-    if cls.test:
-        test, known = compiler(cls.test, cls.name)
+def classifier_of(cfg, family=4):
+    """The configuration's ``client-classes`` compiled by kea_tools.classify (the
+    same checks and the same KNOWN dependence the server applies per packet)."""
+    from kea_tools.classify import Classifier
+    from kea_tools.codec.optiondefs import OptionDefs
+    defs = OptionDefs.standard(family)
+    if cfg.option_defs:
+        defs = defs.with_custom(cfg.option_defs, family)
+    entries = []
+    for cls in cfg.client_classes:
+        entry = {"name": cls.name, "only-if-required": cls.only_if_required}
+        for key, value in (("test", cls.test), ("next-server", cls.next_server),
+                           ("server-hostname", cls.server_hostname),
+                           ("boot-file-name", cls.boot_file_name)):
+            if value:
+                entry[key] = value
+        entries.append(entry)
+    return Classifier(entries, family, defs)
+
+
+def compile_class(cls, cdef, options_of):
+    """A config ClientClass and its compiled ClientClassDef -> ClientClass4."""
     life = cls.valid_lifetime
     return ClientClass4(
-        name=cls.name, test=test, depends_on_known=known,
+        name=cls.name, test=cdef.test, depends_on_known=cdef.depend_on_known,
         only_if_required=cls.only_if_required, options=options_of(cls.option_data),
         boot=_boot(cls.next_server, cls.server_hostname, cls.boot_file_name),
         lifetimes=Lifetimes(life.default, life.min, life.max) if life else Lifetimes())
-
-
-def expression_compiler(cfg, family=4):
-    """A compiler of class tests for ``cfg``: text -> (predicate(exchange),
-    depends_on_known). A class depends on KNOWN if its test names KNOWN/UNKNOWN
-    or a class that does (Kea evaluates those after the host lookup). v4 tests
-    see the client's packet; v6 tests the packet as received (the outermost
-    relay message, so relay[] terms work)."""
-    from kea_tools.classify.compiler import compile_expression
-    from kea_tools.classify.query import Query
-    name = f"Dhcp{family}"
-    section = (cfg.raw or {}).get(name, cfg.raw or {})
-    defs = section.get("option-def") if isinstance(section, dict) else None
-    known_names = {"KNOWN", "UNKNOWN"}
-    packet_attr = "query" if family == 4 else "packet"
-
-    def compile_test(text, name=None):
-        expr = compile_expression(text, family, "bool", option_defs=defs)
-        known = expr.depends_on(known_names)
-        if known and name:
-            known_names.add(name)
-
-        def test(ex):
-            inc = ex.incoming
-            return expr(Query(getattr(ex, packet_attr), inc.iface, inc.src_address,
-                              inc.local_address, classes=dict.fromkeys(ex.classes)))
-        return test, known
-    return compile_test
 
 
 def expired_processing(cfg):
@@ -133,10 +150,9 @@ def expired_processing(cfg):
         elp.unwarned_reclaim_cycles)
 
 
-def build_model(cfg, compiler=None):
-    """DhcpConfig (family 4) -> ServerModel. ``compiler`` compiles class tests
-    (default: kea_tools.classify through :func:`expression_compiler`)."""
-    compiler = compiler or expression_compiler(cfg)
+def build_model(cfg):
+    """DhcpConfig (family 4) -> ServerModel."""
+    clf = classifier_of(cfg, 4)
     enc = encapsulations_of(cfg)
 
     def options_of(option_data):
@@ -180,7 +196,8 @@ def build_model(cfg, compiler=None):
     return ServerModel(
         subnets=subnets, shared_networks=list(networks.values()),
         options=options_of(cfg.option_data),
-        classes=[compile_class(c, compiler, options_of) for c in cfg.client_classes],
+        classes=[compile_class(c, clf.by_name[c.name], class_options_of(c, enc))
+                 for c in cfg.client_classes],
         global_reservations=ReservationIndex(_reservation(r, 0, options_of)
                                              for r in cfg.reservations),
         identifiers=tuple(cfg.host_reservation_identifiers),
@@ -192,31 +209,20 @@ def build_model(cfg, compiler=None):
 # --- Dhcp6 ------------------------------------------------------------------------------
 
 def options6_of(option_data):
-    """DHCPv6 top-level options of one level as {code: OptionItem}; sub-options of
-    ``vendor-N`` spaces are packed into option 17 for enterprise N (RFC 8415
-    section 21.17), after any vendor-opts entry configured for N."""
-    items, vendor = [], {}
+    """DHCPv6 top-level options of one level as {code: OptionItem}; options of a
+    ``vendor-N`` space are kept under the key (N, code): the pipeline puts them in
+    an option 17 (RFC 8415 section 21.17) only when a query names vendor N, as
+    Kea 2.2 does (a configured vendor-opts entry is an ordinary option and does
+    not take them in)."""
+    items = []
     for o in option_data:
+        never = getattr(o, "never_send", False)
         if o.space in V6_SPACES:
-            items.append(OptionItem(o.code, o.payload, o.always_send,
-                                    getattr(o, "never_send", False)))
-        elif o.space.startswith("vendor-") and o.space[7:].isdigit():
-            vendor.setdefault(int(o.space[7:]), []).append(o)
-    if vendor:
-        configured = {int.from_bytes(i.data[:4], "big"): i for i in items
-                      if i.code == OPT_VENDOR_OPTS and len(i.data) >= 4}
-        for enterprise, subs in vendor.items():
-            base = configured.get(enterprise)
-            payload = enterprise.to_bytes(4, "big") if base is None else base.data
-            for sub in subs:
-                payload += sub.code.to_bytes(2, "big") + len(sub.payload).to_bytes(2, "big") \
-                    + sub.payload
-            always = any(s.always_send for s in subs) or (base is not None and base.always_send)
-            item = OptionItem(OPT_VENDOR_OPTS, payload, always)
-            if base is not None:
-                items[items.index(base)] = item
-            else:
-                items.append(item)
+            items.append(OptionItem(o.code, o.payload, o.always_send, never))
+        else:
+            enterprise = vendor_enterprise(o.space)
+            if enterprise is not None:
+                items.append(OptionItem((enterprise, o.code), o.payload, o.always_send, never))
     return option_table(items)
 
 
@@ -249,9 +255,9 @@ def _relay_codes(names):
     return frozenset(codes)
 
 
-def build_model6(cfg, compiler=None):
+def build_model6(cfg):
     """DhcpConfig (family 6) -> ServerModel6."""
-    compiler = compiler or expression_compiler(cfg, 6)
+    clf = classifier_of(cfg, 6)
     networks = {}
     for net in cfg.shared_networks:
         networks[net.name] = SharedNetwork6(net.name, options=options6_of(net.option_data),
@@ -287,9 +293,9 @@ def build_model6(cfg, compiler=None):
         subnets.append(s6)
     classes = []
     for cls in cfg.client_classes:
-        test, known = compiler(cls.test, cls.name) if cls.test else (None, False)
+        cdef = clf.by_name[cls.name]
         classes.append(ClientClass6(
-            cls.name, test, known, cls.only_if_required, options6_of(cls.option_data),
+            cls.name, cdef.test, cdef.depend_on_known, cls.only_if_required, options6_of(cls.option_data),
             Lifetimes6(_triplet(cls.valid_lifetime), _triplet(cls.preferred_lifetime))))
     return ServerModel6(
         subnets=subnets, shared_networks=list(networks.values()),
@@ -300,3 +306,18 @@ def build_model6(cfg, compiler=None):
         relay_supplied_options=_relay_codes(cfg.relay_supplied_options or ("65",)),
         mac_sources=tuple(cfg.mac_sources or ("any",)),
         expired=expired_processing(cfg), server_tag=cfg.server_tag)
+
+
+def classifier_for(model, family, **kwargs):
+    """The :class:`~kea_tools.classify.Classifier` a pipeline runs over ``model``'s
+    classes (their tests were compiled once, by :func:`classifier_of`)."""
+    from kea_tools.classify import Classifier, ClientClassDef
+    defs = []
+    for cls in model.classes:
+        boot = getattr(cls, "boot", None)
+        defs.append(ClientClassDef(
+            cls.name, cls.test, "", cls.only_if_required, cls.depends_on_known,
+            next_server=(boot and boot.next_server) or "0.0.0.0",
+            server_hostname=(boot and boot.server_hostname) or "",
+            boot_file_name=(boot and boot.boot_file_name) or ""))
+    return Classifier(defs, family, **kwargs)

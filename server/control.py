@@ -99,8 +99,308 @@ def cmd_shutdown(daemon, args):
     return answer(OK, "Shutting down.")
 
 
+# --- config-get: the running configuration in Kea's form ------------------------------
+# What kea-dhcp4 / kea-dhcp6 2.2 fill in (captured with config-get on a minimal
+# and a full configuration; tests/server/test_config_get.py compares live).
+_DDNS_DEFAULTS = {
+    "ddns-generated-prefix": "myhost", "ddns-override-client-update": False,
+    "ddns-override-no-update": False, "ddns-qualifying-suffix": "",
+    "ddns-replace-client-name": "never", "ddns-send-updates": True,
+    "ddns-update-on-renew": False, "ddns-use-conflict-resolution": True,
+}
+_COMMON_DEFAULTS = {
+    **_DDNS_DEFAULTS,
+    "decline-probation-period": 86400,
+    "dhcp-ddns": {"enable-updates": False, "max-queue-size": 1024, "ncr-format": "JSON",
+                  "ncr-protocol": "UDP", "sender-ip": "0.0.0.0", "sender-port": 0,
+                  "server-ip": "127.0.0.1", "server-port": 53001},
+    "dhcp4o6-port": 0, "early-global-reservations-lookup": False,
+    "expired-leases-processing": {
+        "flush-reclaimed-timer-wait-time": 25, "hold-reclaimed-time": 3600,
+        "max-reclaim-leases": 100, "max-reclaim-time": 250, "reclaim-timer-wait-time": 10,
+        "unwarned-reclaim-cycles": 5},
+    "hooks-libraries": [], "hostname-char-replacement": "",
+    "hostname-char-set": "[^A-Za-z0-9.-]", "ip-reservations-unique": True,
+    "multi-threading": {"enable-multi-threading": False, "packet-queue-size": 64,
+                        "thread-pool-size": 0},
+    "option-data": [], "option-def": [], "parked-packet-limit": 256,
+    "reservations-global": False, "reservations-in-subnet": True,
+    "reservations-lookup-first": False, "reservations-out-of-pool": False,
+    "sanity-checks": {"lease-checks": "warn"}, "server-tag": "", "shared-networks": [],
+    "statistic-default-sample-age": 0, "statistic-default-sample-count": 20,
+    "store-extended-info": False, "t1-percent": 0.5, "valid-lifetime": 7200,
+}
+GLOBAL_DEFAULTS = {
+    4: {**_COMMON_DEFAULTS, "authoritative": False, "boot-file-name": "",
+        "calculate-tee-times": False,
+        "dhcp-queue-control": {"capacity": 64, "enable-queue": False, "queue-type": "kea-ring4"},
+        "echo-client-id": True,
+        "host-reservation-identifiers": ["hw-address", "duid", "circuit-id", "client-id"],
+        "match-client-id": True, "next-server": "0.0.0.0", "server-hostname": "",
+        "subnet4": [], "t2-percent": 0.875},
+    6: {**_COMMON_DEFAULTS, "calculate-tee-times": True,
+        "dhcp-queue-control": {"capacity": 64, "enable-queue": False, "queue-type": "kea-ring6"},
+        "host-reservation-identifiers": ["hw-address", "duid"], "mac-sources": ["any"],
+        "preferred-lifetime": 3600, "relay-supplied-options": ["65"],
+        "server-id": {"enterprise-id": 0, "htype": 0, "identifier": "", "persist": True,
+                      "time": 0, "type": "LLT"},
+        "subnet6": [], "t2-percent": 0.8},
+}
+# Copied from the global level into shared networks, and from there (or the
+# global level) into subnets; min-/max- default to the level's own value.
+INHERITED = {
+    4: ("valid-lifetime", "min-valid-lifetime", "max-valid-lifetime", "renew-timer",
+        "rebind-timer", "calculate-tee-times", "t1-percent", "t2-percent",
+        "store-extended-info"),
+}
+INHERITED[6] = INHERITED[4] + ("preferred-lifetime", "min-preferred-lifetime",
+                               "max-preferred-lifetime")
+TRIPLETS = {4: ("valid",), 6: ("valid", "preferred")}
+_RELAY = {"ip-addresses": []}
+SHARED_DEFAULTS = {4: {"option-data": [], "relay": _RELAY, "subnet4": []},
+                   6: {"option-data": [], "relay": _RELAY, "subnet6": [], "rapid-commit": False}}
+SUBNET_DEFAULTS = {4: {"4o6-interface": "", "4o6-interface-id": "", "4o6-subnet": "",
+                       "option-data": [], "pools": [], "relay": _RELAY, "reservations": []},
+                   6: {"option-data": [], "pd-pools": [], "pools": [], "relay": _RELAY,
+                       "reservations": []}}
+# Kea 2.2 gives a top-level subnet6 rapid-commit but leaves it out of the
+# subnets of a shared network (they inherit it when used).
+TOP_SUBNET_DEFAULTS = {4: {}, 6: {"rapid-commit": False}}
+RESERVATION_DEFAULTS = {4: {"boot-file-name": "", "client-classes": [], "hostname": "",
+                            "next-server": "0.0.0.0", "option-data": [],
+                            "server-hostname": ""},
+                        6: {"client-classes": [], "hostname": "", "ip-addresses": [],
+                            "option-data": [], "prefixes": []}}
+CLASS_DEFAULTS = {4: {"boot-file-name": "", "next-server": "0.0.0.0", "option-data": [],
+                      "option-def": [], "server-hostname": ""},
+                  6: {"option-data": []}}
+OPTION_DATA_DEFAULTS = {"always-send": False, "csv-format": True, "data": ""}
+OPTION_DEF_DEFAULTS = {"array": False, "encapsulate": "", "record-types": ""}
+OUTPUT_DEFAULTS = {"flush": True, "pattern": ""}
+FILE_OUTPUT_DEFAULTS = {"maxsize": 10240000, "maxver": 1}
+# In Kea's IdentifierType order (Host::IDENT_HWADDR, IDENT_DUID, ...).
+IDENTIFIERS = ("hw-address", "duid", "circuit-id", "client-id", "flex-id")
+
+
+def _filled(value, defaults):
+    out = json.loads(json.dumps(defaults))
+    out.update(value)
+    return out
+
+
+def _identifier_bytes(text):
+    text = str(text).strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].encode()
+    digits = "".join(c for c in text if c not in ":-. ")
+    if len(digits) % 2:
+        digits = "0" + digits
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        return None
+
+
+def _host_key(res):
+    """Kea keeps hosts ordered by (identifier bytes, identifier type)."""
+    for rank, key in enumerate(IDENTIFIERS):
+        if key in res:
+            return (_identifier_bytes(res[key]) or b"", rank)
+    return (b"", len(IDENTIFIERS))
+
+
+def _identifier(key, text):
+    """A reservation identifier as Kea prints it: hw-address and duid in
+    lower-case colon-separated hex, the others in upper-case plain hex."""
+    data = _identifier_bytes(text)
+    if data is None:
+        return text
+    return data.hex(":") if key in ("hw-address", "duid") else data.hex().upper()
+
+
+def _pool_text(text, family):
+    """"a - b" -> "a-b", or "prefix/len" when the range is exactly a prefix
+    (Kea's Pool::toElement)."""
+    import ipaddress
+    text = str(text).strip()
+    if "/" in text:
+        return text.replace(" ", "")
+    first, _, last = (part.strip() for part in text.partition("-"))
+    try:
+        lo, hi = ipaddress.ip_address(first), ipaddress.ip_address(last)
+    except ValueError:
+        return text
+    size = int(hi) - int(lo) + 1
+    bits = 32 if family == 4 else 128
+    if size > 0 and size & (size - 1) == 0 and int(lo) % size == 0:
+        return f"{lo}/{bits - size.bit_length() + 1}"
+    return f"{lo}-{hi}"
+
+
+class _KeaForm:
+    """The running configuration as Kea's config-get shows it."""
+
+    def __init__(self, family, section, subnet_ids, option_defs):
+        self.family = family
+        self.section = section
+        self.ids = iter(subnet_ids)
+        self.defs = option_defs
+        self.space = f"dhcp{family}"
+
+    def options(self, entries):
+        out = []
+        for entry in entries or ():
+            item = _filled(entry, OPTION_DATA_DEFAULTS)
+            item.setdefault("space", self.space)
+            try:
+                d = self.defs.lookup(item["space"], code=item.get("code"), name=item.get("name"))
+            except Exception:  # an unknown option keeps what was written
+                d = None
+            if d is not None:
+                item.setdefault("code", d.code)
+                item.setdefault("name", d.name)
+            out.append(item)
+        return out
+
+    def option_defs(self, entries):
+        out = []
+        for entry in entries or ():
+            item = _filled(entry, OPTION_DEF_DEFAULTS)
+            item.setdefault("space", self.space)
+            out.append(item)
+        return out
+
+    def inherit(self, level, parent):
+        for key in INHERITED[self.family]:
+            if key not in level and key in parent:
+                level[key] = parent[key]
+        for name in TRIPLETS[self.family]:
+            if f"{name}-lifetime" in level:
+                for bound in ("min", "max"):
+                    level.setdefault(f"{bound}-{name}-lifetime", level[f"{name}-lifetime"])
+
+    def subnet(self, raw, parent, top):
+        sub = _filled(raw, {**SUBNET_DEFAULTS[self.family],
+                            **(TOP_SUBNET_DEFAULTS[self.family] if top else {})})
+        sub["id"] = next(self.ids, raw.get("id", 0))
+        self.inherit(sub, parent)
+        sub["option-data"] = self.options(sub["option-data"])
+        sub["pools"] = [dict(_filled(p, {"option-data": []}),
+                             pool=_pool_text(p.get("pool", ""), self.family),
+                             **{"option-data": self.options(p.get("option-data"))})
+                        for p in sub["pools"]]
+        if self.family == 6:
+            sub["pd-pools"] = [dict(_filled(p, {"option-data": []}),
+                                    **{"option-data": self.options(p.get("option-data"))})
+                               for p in sub["pd-pools"]]
+        sub["reservations"] = [self.reservation(r)
+                               for r in sorted(sub["reservations"], key=_host_key)]
+        relay = sub["relay"]
+        if "ip-address" in relay:
+            sub["relay"] = {"ip-addresses": [relay["ip-address"]]}
+        return sub
+
+    def reservation(self, raw):
+        res = _filled(raw, RESERVATION_DEFAULTS[self.family])
+        for key in IDENTIFIERS:
+            if key in res:
+                res[key] = _identifier(key, res[key])
+        res["option-data"] = self.options(res["option-data"])
+        return res
+
+    def client_class(self, raw):
+        cls = _filled(raw, CLASS_DEFAULTS[self.family])
+        cls["option-data"] = self.options(cls["option-data"])
+        if "option-def" in cls:
+            cls["option-def"] = self.option_defs(cls["option-def"])
+        return cls
+
+    @staticmethod
+    def logger(raw):
+        log = _filled(raw, {"debuglevel": 0, "severity": "INFO",
+                            "output_options": [{"output": "stdout"}]})
+        outputs = []
+        for opt in log["output_options"]:
+            out = _filled(opt, OUTPUT_DEFAULTS)
+            target = out.get("output", "stdout")
+            if target not in ("stdout", "stderr") and not target.startswith("syslog"):
+                out = _filled(out, FILE_OUTPUT_DEFAULTS)
+            outputs.append(out)
+        log["output_options"] = outputs
+        return log
+
+    def build(self):
+        n = self.family
+        g = _filled(self.section, GLOBAL_DEFAULTS[n])
+        for key, value in GLOBAL_DEFAULTS[n].items():
+            if isinstance(value, dict) and key in self.section:
+                g[key] = _filled(self.section[key], value)
+        g["interfaces-config"] = _filled(self.section.get("interfaces-config", {}),
+                                         {"interfaces": [],
+                                          "re-detect": "interfaces-config" in self.section})
+        g["option-data"] = self.options(g["option-data"])
+        g["option-def"] = self.option_defs(g["option-def"])
+        subnets = f"subnet{n}"
+        # Kea parses the Dhcp map in key order: shared networks' subnets get
+        # their ids before the top-level ones (the loader numbers them so too).
+        networks = []
+        for raw in g["shared-networks"]:
+            net = _filled(raw, SHARED_DEFAULTS[n])
+            self.inherit(net, g)
+            net["option-data"] = self.options(net["option-data"])
+            net[subnets] = [self.subnet(s, net, False) for s in net[subnets]]
+            networks.append(net)
+        g["shared-networks"] = networks
+        g[subnets] = [self.subnet(s, g, True) for s in g[subnets]]
+        if "reservations" in g:
+            g["reservations"] = [self.reservation(r)
+                                 for r in sorted(g["reservations"], key=_host_key)]
+        if "client-classes" in g:
+            g["client-classes"] = [self.client_class(c) for c in g["client-classes"]]
+        if "loggers" in g:
+            g["loggers"] = [self.logger(entry) for entry in g["loggers"]]
+        if "hooks-libraries" in self.section:
+            g["hooks-libraries"] = [dict(h) for h in self.section["hooks-libraries"]]
+        return {f"Dhcp{n}": g}
+
+
+def kea_config(daemon):
+    """config-get's answer: the running Dhcp4/Dhcp6 map with Kea 2.2's defaults
+    filled in, subnet ids assigned, pools and identifiers in Kea's spelling."""
+    from kea_tools.codec.optiondefs import OptionDefs
+    family = daemon.family
+    raw = daemon.config_raw()
+    section = raw.get(f"Dhcp{family}", {})
+    cfg = daemon.cfg
+    defs = OptionDefs.standard(family)
+    if cfg is not None and cfg.option_defs:
+        defs = defs.with_custom(cfg.option_defs, family)
+    ids = [s.id for s in cfg.subnets] if cfg is not None else []
+    return _KeaForm(family, section, ids, defs).build()
+
+
+def kea_pretty(value, indent=0, step=2):
+    """JSON text as Kea's prettyPrint writes config files: sorted keys, lists of
+    scalars on one line, "[ ]" / "{ }" when empty."""
+    pad, inner = " " * indent, " " * (indent + step)
+    if isinstance(value, dict):
+        if not value:
+            return "{ }"
+        items = [f"{inner}{json.dumps(k)}: {kea_pretty(value[k], indent + step, step)}"
+                 for k in sorted(value)]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[ ]"
+        if not isinstance(value[0], (dict, list, tuple)):
+            return kea_json(list(value))
+        items = [inner + kea_pretty(v, indent + step, step) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return kea_json(value)
+
+
 def cmd_config_get(daemon, args):
-    return answer(OK, arguments=daemon.config_raw())
+    return answer(OK, arguments=kea_config(daemon))
 
 
 def cmd_config_test(daemon, args):
@@ -127,7 +427,7 @@ def cmd_config_write(daemon, args):
     filename = args.get("filename", daemon.config_path)
     if not isinstance(filename, str):
         raise CommandError("filename parameter must be a string")
-    text = json.dumps(daemon.config_raw(), indent=2) + "\n"
+    text = kea_pretty(kea_config(daemon))
     try:
         with open(filename, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -9,8 +9,9 @@ server's family (``def pkt4_receive(handle): ...``, ``def pkt6_receive(handle): 
 control commands; raising refuses the configuration) and ``unload()``.
 
 Kea's own ``libdhcp_lease_cmds.so`` and ``libdhcp_stat_cmds.so`` are accepted
-and switch on the built-in commands of those libraries; any other ``.so`` is
-refused with a message, since keactl cannot run Kea's C++ libraries.
+and switch on the built-in commands of those libraries, ``libdhcp_bootp.so``
+(DHCPv4 only) switches on BOOTP service; any other ``.so`` is refused with a
+message, since keactl cannot run Kea's C++ libraries.
 """
 import importlib.util
 import logging
@@ -44,7 +45,10 @@ HOOK_POINTS = {4: HOOK_POINTS_V4, 6: HOOK_POINTS_V6}
 BUILTIN_LIBRARIES = {
     "libdhcp_lease_cmds.so": "lease_cmds",
     "libdhcp_stat_cmds.so": "stat_cmds",
+    "libdhcp_bootp.so": "bootp",
 }
+# Built-in features only one family has (Kea: "can only be loaded by kea-dhcp4").
+BUILTIN_FAMILIES = {"bootp": (4,)}
 
 
 class HookError(UserError):
@@ -164,6 +168,9 @@ class HooksManager:
                         raise HookError(f"hooks library {name!r} is a Kea C++ library that "
                                         "keactl does not support (use a Python hook; "
                                         "see keactl-hooks(7))")
+                    if family not in BUILTIN_FAMILIES.get(feature, (family,)):
+                        raise HookError(f"hooks library {name!r} cannot be loaded by a "
+                                        f"DHCPv{family} server")
                     builtins.add(feature)
                     continue
                 module = _load_module(name, base_dir)

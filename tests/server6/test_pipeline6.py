@@ -382,7 +382,9 @@ def test_option_inheritance_class_subnet_pool_and_vendor_opts():
     assert b"pool" in adv.options.data(24)      # pool beats subnet
     assert adv.options.data(7) == b"\x07"
     v = adv.options.data(17)
-    assert v[:4] == struct.pack("!I", 4491) and v[4:8] == struct.pack("!HH", 32, 16)
+    # Kea 2.2 (checked live): without the client's own vendor-opts (17) naming the
+    # vendor, the configured vendor-opts goes out with no sub-options.
+    assert v == struct.pack("!I", 4491)
     adv = one(pipe, message(SOLICIT, 2, ia_na(1), oro(23)))
     assert adv.options.data(23)[-1] == 1
 

@@ -77,12 +77,19 @@ class ClientClassDef:
 class Classifier:
     """Compiled ``client-classes`` of one server configuration (Dhcp4 or Dhcp6)."""
 
-    def __init__(self, client_classes=(), universe=4, option_defs=(), bootp=False):
+    def __init__(self, client_classes=(), universe=4, option_defs=(), bootp=False,
+                 logger=None, assigned_id="CLASS_ASSIGNED"):
         self.universe = universe
         self.bootp = bootp
+        # A server logs class membership under its own logger and message id
+        # (Kea's DHCP4_CLASS_ASSIGNED / DHCP6_CLASS_ASSIGNED).
+        self.log = logger or log
+        self.assigned_id = assigned_id
         self.defs = OptionDefs.coerce(option_defs, universe)
         self.classes = []
         self.by_name = {}
+        self._early = []
+        self._late = []
         for entry in client_classes:
             self._add(entry)
 
@@ -101,8 +108,7 @@ class Classifier:
 
     def _add(self, entry):
         if isinstance(entry, ClientClassDef):
-            self.classes.append(entry)
-            self.by_name[entry.name] = entry
+            self._register(entry)
             return
         name = entry.get("name")
         if not isinstance(name, str) or not name:
@@ -131,33 +137,50 @@ class Classifier:
             entry.get("next-server", "0.0.0.0"), entry.get("server-hostname", ""),
             entry.get("boot-file-name", ""),
             {k: v for k, v in entry.items() if k not in _KNOWN_KEYS})
+        self._register(cdef)
+
+    def _register(self, cdef):
         self.classes.append(cdef)
-        self.by_name[name] = cdef
+        self.by_name[cdef.name] = cdef
+        # The classes each pass tests, kept apart so a packet's pass loops only
+        # over classes that can match in it.
+        if cdef.test is not None and not cdef.only_if_required:
+            (self._late if cdef.depend_on_known else self._early).append(cdef)
 
     # --- per packet ---------------------------------------------------------------
-    def classify(self, query):
-        """Steps 1-5 of Kea's classification; True if the packet is to be dropped."""
+    def classify(self, query, label=None):
+        """Steps 1-5 of Kea's classification; True if the packet is to be dropped.
+        ``label`` (text, or a callable giving it) names the packet in debug logs."""
+        # This runs for every packet a server receives: class names go straight
+        # into the query's ordered set, and the passes run only when there are
+        # classes to test.
+        classes = query.classes
         if self.universe == 4 and self.bootp and query.message.msg_type is None:
-            query.add_class("BOOTP")
-        query.add_class("ALL")
+            classes["BOOTP"] = None
+        classes["ALL"] = None
         vendor = self._vendor_class(query)
         if vendor is not None:
-            query.add_class(VENDOR_CLASS_PREFIX + vendor)
-        self._evaluate(query, depend_on_known=False)
+            classes[VENDOR_CLASS_PREFIX + vendor] = None
+        if self._early:
+            self._evaluate(query, depend_on_known=False)
         query.deferred_unpacked = True
-        self._log_assigned(query)
-        return DROP in query.classes
+        if self.log.isEnabledFor(logging.DEBUG):
+            self._log_assigned(query, label)
+        return DROP in classes
 
-    def classify_known(self, query, known, host_classes=()):
+    def classify_known(self, query, known, host_classes=(), label=None):
         """Steps 8-10: after the host lookup; True if the packet is to be dropped."""
-        query.add_class("KNOWN" if known else "UNKNOWN")
+        classes = query.classes
+        classes["KNOWN" if known else "UNKNOWN"] = None
         for name in host_classes:
-            query.add_class(name)
-        self._evaluate(query, depend_on_known=True)
-        self._log_assigned(query)
-        return DROP in query.classes
+            classes[name] = None
+        if self._late:
+            self._evaluate(query, depend_on_known=True)
+        if self.log.isEnabledFor(logging.DEBUG):
+            self._log_assigned(query, label)
+        return DROP in classes
 
-    def evaluate_required(self, query, names):
+    def evaluate_required(self, query, names, label=None):
         """Step 12: evaluate the required classes ``names`` (shared network's, then
         subnet's, then pool's); Kea 2.2 adds only classes whose test matches."""
         for name in dict.fromkeys(names):
@@ -169,7 +192,7 @@ class Classifier:
                 log.debug("required class %s has no test expression", name)
                 continue
             self._test(query, cdef)
-        self._log_assigned(query)
+        self._log_assigned(query, label)
 
     def classes_in_order(self, query):
         """Definitions of the query's classes in the order they were assigned."""
@@ -210,11 +233,7 @@ class Classifier:
         return texts[0]
 
     def _evaluate(self, query, depend_on_known):
-        for cdef in self.classes:
-            if cdef.test is None or cdef.only_if_required:
-                continue
-            if cdef.depend_on_known != depend_on_known:
-                continue
+        for cdef in self._late if depend_on_known else self._early:
             self._test(query, cdef)
 
     def _test(self, query, cdef):
@@ -229,7 +248,11 @@ class Classifier:
             query.add_class(cdef.name)
         return status
 
-    def _log_assigned(self, query):
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("CLASS_ASSIGNED client packet has been assigned to the "
-                      "following class(es): %s", ", ".join(query.classes))
+    def _log_assigned(self, query, label=None):
+        logger = self.log
+        if logger.isEnabledFor(logging.DEBUG):
+            if callable(label):
+                label = label()
+            logger.debug("%s %sclient packet has been assigned to the following "
+                         "class(es): %s", self.assigned_id, f"{label}: " if label else "",
+                         ", ".join(query.classes))

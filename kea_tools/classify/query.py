@@ -13,8 +13,9 @@ def _addr(text, universe):
         return _ANY[universe]
     if isinstance(text, (bytes, bytearray)):
         return bytes(text)
-    family = socket.AF_INET6 if ":" in text else socket.AF_INET
-    return socket.inet_pton(family, text)
+    if ":" in text:  # a link-local source may carry its zone ("fe80::1%eth0")
+        return socket.inet_pton(socket.AF_INET6, text.partition("%")[0])
+    return socket.inet_pton(socket.AF_INET, text)
 
 
 @dataclass(slots=True)
@@ -42,10 +43,11 @@ class Query:
     universe: int = field(init=False, default=4)
     message: object = field(init=False, default=None)
     relays: list = field(init=False, default_factory=list)
-    src_bytes: bytes = field(init=False, default=b"")
-    dst_bytes: bytes = field(init=False, default=b"")
+    _src_bytes: bytes | None = field(init=False, default=None, repr=False)
+    _dst_bytes: bytes | None = field(init=False, default=None, repr=False)
     _index: dict | None = field(init=False, default=None, repr=False)
-    _cache: dict = field(init=False, default_factory=dict, repr=False)
+    # Made on first use: most packets never need it.
+    _cache: dict | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self):
         pkt = self.packet
@@ -61,8 +63,19 @@ class Query:
                     raise ValueError("relayed DHCPv6 message without a Relay Message option")
             else:
                 self.message = pkt
-        self.src_bytes = _addr(self.src, self.universe)
-        self.dst_bytes = _addr(self.dst, self.universe)
+
+    # Packed addresses for pkt.src / pkt.dst, converted only when a test asks.
+    @property
+    def src_bytes(self):
+        if self._src_bytes is None:
+            self._src_bytes = _addr(self.src, self.universe)
+        return self._src_bytes
+
+    @property
+    def dst_bytes(self):
+        if self._dst_bytes is None:
+            self._dst_bytes = _addr(self.dst, self.universe)
+        return self._dst_bytes
 
     # --- classes ---------------------------------------------------------------
     def add_class(self, name):
@@ -70,6 +83,14 @@ class Query:
 
     def in_class(self, name):
         return name in self.classes
+
+    def refresh(self, index=None):
+        """Forget the option index and parsed internals (a hook callout changed
+        the packet's options; later class tests must see the change). ``index``
+        is {code: payload of the first option with that code} when the caller
+        has already built it (what :meth:`option` would build)."""
+        self._index = index
+        self._cache = None
 
     # --- options ---------------------------------------------------------------
     def option(self, code):
@@ -85,10 +106,13 @@ class Query:
 
     def cached(self, key, compute):
         """Per-packet memo for parsed option internals (sub-options, tuples)."""
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
         try:
-            return self._cache[key]
+            return cache[key]
         except KeyError:
-            value = self._cache[key] = compute()
+            value = cache[key] = compute()
             return value
 
     def kea_length(self):

@@ -190,3 +190,47 @@ def test_custom_option_defs_for_class_tests():
     q = Query(v4((224, b"\x01")))
     clf.classify(q)
     assert "c" in q.classes
+
+
+def test_server_logger_message_id_and_lazy_label(caplog):
+    """A server passes its packet logger, Kea's message id and a label that is
+    computed only when the line is written."""
+    calls = []
+    clf = Classifier([{"name": "gold", "test": "option[61].exists"}],
+                     logger=logging.getLogger("tests.classify.server"),
+                     assigned_id="DHCP4_CLASS_ASSIGNED")
+
+    def label():
+        calls.append(1)
+        return "[hwtype=1 02:00:00:00:00:01], tid=0x1"
+    clf.classify(Query(v4((61, b"\x01"))), label)
+    assert calls == []  # debug off: no label built
+    with caplog.at_level(logging.DEBUG, logger="tests.classify.server"):
+        clf.classify(Query(v4((61, b"\x01"))), label)
+    assert calls == [1]
+    assert ("DHCP4_CLASS_ASSIGNED [hwtype=1 02:00:00:00:00:01], tid=0x1: client packet has "
+            "been assigned to the following class(es): ALL, gold") in caplog.text
+
+
+def test_refresh_sees_changed_options_and_adopts_an_index():
+    clf = Classifier([{"name": "gold", "test": "option[61].exists"},
+                      {"name": "late", "test": "option[61].exists and member('KNOWN')"}])
+    pkt = v4((12, b"host"))
+    q = Query(pkt)
+    clf.classify(q)
+    assert "gold" not in q.classes
+    # A pkt4_receive callout adds option 61; the pass after the host lookup sees it.
+    pkt.options.set(61, b"\x01")
+    q.refresh()
+    clf.classify_known(q, True)
+    assert "late" in q.classes
+    q = Query(pkt)
+    q.refresh({61: b"\x01\x02"})
+    assert q.option(61) == b"\x01\x02" and q.option(12) is None
+
+
+def test_source_address_with_zone_and_converted_on_demand():
+    from kea_tools.classify import compile_expression
+    expr = compile_expression("pkt.src == fe80::1", 6)
+    assert expr.evaluate(Query(v6(), src="fe80::1%eth0"))
+    assert not expr.evaluate(Query(v6(), src="fe80::2"))

@@ -171,7 +171,8 @@ def test_global_reservation_with_classes_and_boot_fields():
 
 def test_class_guarded_pool():
     from kea_tools.server.model import ClientClass4
-    cls = ClientClass4("phones", test=lambda ex: ex.query.options.data(60) == b"phone")
+    from kea_tools.classify import compile_expression
+    cls = ClientClass4("phones", test=compile_expression("option[60].text == 'phone'", 4))
     s = subnet(pools=[pool("192.0.2.10", "192.0.2.10", client_class="phones"),
                       ("192.0.2.50", "192.0.2.50")])
     pipe = server([s], classes=[cls])
@@ -182,7 +183,8 @@ def test_class_guarded_pool():
 
 def test_drop_class_drops():
     from kea_tools.server.model import ClientClass4
-    cls = ClientClass4("DROP", test=lambda ex: ex.query.mac == mac(3))
+    from kea_tools.classify import compile_expression
+    cls = ClientClass4("DROP", test=compile_expression(f"pkt4.mac == 0x{mac(3).hex()}", 4))
     pipe = server(classes=[cls])
     assert exchange(pipe, packet(1, mac(3)))[0] == []
     assert pipe.stats.value("pkt4-receive-drop") == 1
@@ -411,7 +413,8 @@ def test_lease_affinity_after_reclamation_keeps_counts_right():
 
 def test_request_for_pool_of_another_class_naked():
     from kea_tools.server.model import ClientClass4
-    cls = ClientClass4("phones", test=lambda ex: ex.opts.get(60) == b"phone")
+    from kea_tools.classify import compile_expression
+    cls = ClientClass4("phones", test=compile_expression("option[60].text == 'phone'", 4))
     s = subnet(pools=[pool("192.0.2.10", "192.0.2.10", client_class="phones"),
                       ("192.0.2.50", "192.0.2.50")])
     pipe = server([s], classes=[cls])

@@ -260,8 +260,9 @@ def build_model6(cfg):
     clf = classifier_of(cfg, 6)
     networks = {}
     for net in cfg.shared_networks:
-        networks[net.name] = SharedNetwork6(net.name, options=options6_of(net.option_data),
-                                            client_class=net.params.client_class)
+        networks[net.name] = SharedNetwork6(
+            net.name, options=options6_of(net.option_data), client_class=net.params.client_class,
+            require_client_classes=tuple(net.params.require_client_classes))
     subnets = []
     for sub in cfg.subnets:
         p = sub.params

@@ -78,7 +78,7 @@ class Lifetimes:
 
 @dataclass(slots=True)
 class ClientClass4:
-    """A client class: ``test`` is a predicate over the pipeline's Exchange, or None."""
+    """A client class: ``test`` is a compiled kea_tools.classify expression, or None."""
 
     name: str
     test: object = None
@@ -324,19 +324,12 @@ class ServerModel(OptionScopes):
     def __post_init__(self):
         self.index()
 
-    def boot_fields(self, subnet, classes, reservation):
-        """siaddr/sname/file: the subnet's (inherited from global), overridden by
-        the first class that sets one, overridden by the reservation (Kea's
+    def boot_fields(self, subnet):
+        """siaddr/sname/file of the subnet, inherited from the global ones; the
+        pipeline layers the classes' and the reservation's on top (Kea's
         setFixedFields)."""
-        levels = [self.boot]
-        if subnet is not None:
-            levels.append(subnet.boot)
-        by_name = self.classes_by_name
-        levels.extend(by_name[n].boot for n in reversed(classes) if n in by_name)
-        if reservation is not None:
-            levels.append(reservation.boot)
         out = BootFields()
-        for level in levels:
+        for level in (self.boot, subnet.boot) if subnet is not None else (self.boot,):
             for name in ("next_server", "server_hostname", "boot_file_name"):
                 value = getattr(level, name)
                 if value is not None:

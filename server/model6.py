@@ -84,6 +84,7 @@ class SharedNetwork6:
     subnets: list = field(default_factory=list)
     options: dict = field(default_factory=dict)
     client_class: str | None = None
+    require_client_classes: tuple = ()
 
 
 @dataclass(slots=True)

@@ -194,7 +194,7 @@ class PipelineBase:
         sub = ex.subnet
         if sub is not None:
             if sub.shared_network is not None:
-                names.extend(getattr(sub.shared_network, "require_client_classes", ()))
+                names.extend(sub.shared_network.require_client_classes)
             names.extend(sub.require_client_classes)
         if ex.pool is not None:
             names.extend(ex.pool.require_client_classes)

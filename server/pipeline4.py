@@ -40,7 +40,7 @@ DISCOVER, OFFER, REQUEST, DECLINE, ACK, NAK, RELEASE, INFORM = 1, 2, 3, 4, 5, 6,
 
 OPT_SUBNET_MASK, OPT_ROUTERS, OPT_DNS, OPT_HOSTNAME, OPT_DOMAIN = 1, 3, 6, 12, 15
 OPT_REQUESTED_IP, OPT_LEASE_TIME, OPT_MSG_TYPE, OPT_SERVER_ID, OPT_PRL = 50, 51, 53, 54, 55
-OPT_T1, OPT_T2, OPT_VENDOR_CLASS, OPT_CLIENT_ID = 58, 59, 60, 61
+OPT_T1, OPT_T2, OPT_CLIENT_ID = 58, 59, 61
 OPT_RAI, OPT_SUBNET_SELECTION = 82, 118
 OPT_VIVSO = 125
 OPT_MAX_MESSAGE = 57
@@ -763,7 +763,7 @@ class Pipeline4(PipelineBase):
     def boot_fields(self, ex):
         """siaddr/sname/file (Kea's setFixedFields): the subnet's (inherited from
         global), then the first class that sets each field, then the reservation."""
-        boot = self.model.boot_fields(ex.subnet, (), None)
+        boot = self.model.boot_fields(ex.subnet)
         for key, value in self.classifier.fixed_fields(ex.class_query).items():
             setattr(boot, BOOT_ATTR[key], value)
         res = ex.reservation

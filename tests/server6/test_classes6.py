@@ -187,3 +187,20 @@ def test_class_membership_in_debug_log():
     assert lines[0].endswith("client packet has been assigned to the following class(es): "
                              "ALL, VENDOR_CLASS_acme, acme")
     assert lines[1].endswith("class(es): ALL, VENDOR_CLASS_acme, acme, UNKNOWN")
+
+
+def test_only_if_required_at_shared_network_comes_first():
+    """require-client-classes of the shared network, then subnet, then pool."""
+    sec = config(**{"client-classes": [
+        {"name": "net", "test": "member('ALL')", "only-if-required": True,
+         "option-data": dns_od(6)},
+        {"name": "sub", "test": "member('ALL')", "only-if-required": True,
+         "option-data": dns_od(2)}]})
+    sec["option-data"] = []
+    sub = sec.pop("subnet6")[0]
+    sub["require-client-classes"] = ["sub"]
+    sec["shared-networks"] = [{"name": "lan", "require-client-classes": ["net"],
+                               "subnet6": [sub]}]
+    pipe = server(sec)
+    assert classes_of(pipe, 1) == ["ALL", "UNKNOWN", "net", "sub"]
+    assert dns(one(pipe, message(SOLICIT, 2, ia_na(1), oro(23)))) == 6

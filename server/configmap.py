@@ -47,7 +47,7 @@ def _options_of(option_data, encapsulations=None):
         by_space.setdefault(o.space, []).append(o)
     items = []
     for o in option_data:
-        never = getattr(o, "never_send", False)
+        never = o.never_send
         if o.space not in V4_SPACES:
             enterprise = vendor_enterprise(o.space)
             if enterprise is not None:
@@ -216,7 +216,7 @@ def options6_of(option_data):
     not take them in)."""
     items = []
     for o in option_data:
-        never = getattr(o, "never_send", False)
+        never = o.never_send
         if o.space in V6_SPACES:
             items.append(OptionItem(o.code, o.payload, o.always_send, never))
         else:

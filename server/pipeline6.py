@@ -900,7 +900,8 @@ class Pipeline6(PipelineBase):
         for code, item in merged.items():
             if type(code) is tuple:
                 vendor = True
-            elif item.always_send and code not in present and code not in SERVER_SET:
+            elif item.always_send and not item.never_send and code not in present \
+                    and code not in SERVER_SET:
                 opts.append(Option(code, item.data))
                 present.add(code)
         if vendor:

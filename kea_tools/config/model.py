@@ -39,6 +39,7 @@ class OptionData:
     data: str = ""
     csv_format: bool = True
     always_send: bool = False
+    never_send: bool = False
 
 
 @dataclass(slots=True)

@@ -153,6 +153,12 @@ def resolve(reg, family, item, path, error):
                         f"'{code or 0}' does not exist", path)
     else:
         code = d.code
+    never = item.get("never-send", False)
+    if never and "data" not in item:
+        # Kea 2.6: an entry that only says "never send this option" needs no data.
+        return model.OptionData(code, space, b"", name if name is not None else
+                                (d.name if d is not None else None), "", csv,
+                                item.get("always-send", False), True)
     try:
         payload = encode_option_data(reg, space, data, code=code, name=name,
                                      csv_format=csv, universe=family)
@@ -161,4 +167,4 @@ def resolve(reg, family, item, path, error):
                     f"{code}): {err.message}", path + ("data",)) from None
     return model.OptionData(code, space, payload, name if name is not None else
                             (d.name if d is not None else None),
-                            data, csv, item.get("always-send", False))
+                            data, csv, item.get("always-send", False), never)

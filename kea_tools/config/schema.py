@@ -281,6 +281,9 @@ SCOPES = {
         "data": "str",
         "csv-format": "bool",
         "always-send": "bool",
+        # Kea 2.6's never-send (Kea 2.2 rejects it): keactl accepts it, since the
+        # server issues ask for it and it breaks nothing a 2.2 config can say.
+        "never-send": "bool",
         "user-context": "map",
         "comment": "str",
     },

@@ -204,3 +204,12 @@ def test_only_if_required_at_shared_network_comes_first():
     pipe = server(sec)
     assert classes_of(pipe, 1) == ["ALL", "UNKNOWN", "net", "sub"]
     assert dns(one(pipe, message(SOLICIT, 2, ia_na(1), oro(23)))) == 6
+
+
+def test_never_send_silences_requested_and_always_send_options():
+    sec = config(**{"option-data": [
+        {"name": "dns-servers", "data": "2001:db8::1", "always-send": True, "never-send": True},
+        {"name": "domain-search", "data": "example.org"}]})
+    sec["subnet6"][0]["option-data"] = [{"name": "domain-search", "never-send": True}]
+    adv = one(server(sec), message(SOLICIT, 1, ia_na(1), oro(23, 24)))
+    assert adv.options.data(23) is None and adv.options.data(24) is None

@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass, field
 
 from kea_tools.errors import SourceError
-from kea_tools.migrate import grammar
+from kea_tools.migrate import directives, grammar
 from kea_tools.migrate.emit import Note, Skipped
 from kea_tools.migrate.exprgrammar import ExprError, parse_expression
 from kea_tools.migrate.exprkea import KeaExpr, Untranslatable, describe, fold, is_constant, kind_of, NotConstant
@@ -58,6 +58,10 @@ class Scope:
     def inside(self, *kinds):
         return any(s.kind in kinds for s in self.chain())
 
+
+# Checks ISC makes on a statement's first words, before reading the rest: they
+# come before a lexical error later in the statement.
+PARTIAL_CHECKS = {"subclass": "_superclass"}
 
 # ISC server-space parameter -> (value kind, Kea key or None, reason when None).
 # Kinds: T lease time, f flag, t text, I IPv4, U space name, N enumeration.
@@ -235,6 +239,8 @@ class Converter:
         self.subclass_count = 0
         self.data_index = None
         self.vendor_spaces = set()
+        self.v4_server_duid = None   # the SourceError refusing a DHCPv4 server-duid
+        self._before = None          # the token read before the current statement
 
     # -- entry points ------------------------------------------------------
     def convert_file(self, path):
@@ -246,9 +252,18 @@ class Converter:
         return self.convert_text(text, str(path))
 
     def convert_text(self, text, filename="<input>"):
-        stmts = grammar.parse_text(text, filename)
-        self.walk(stmts, self.root)
+        self._walk_file(text, filename, self.root)
+        if self.v4_server_duid is not None:
+            raise self.v4_server_duid
         return self.finish()
+
+    def _walk_file(self, text, filename, scope):
+        parsed = grammar.parse(text, filename)
+        self.walk(parsed.stmts, scope)
+        # Statements before a lexical error are interpreted first (one of them may
+        # fail earlier, as in ISC's on-demand parser); then the error itself.
+        if parsed.error is not None:
+            raise parsed.error
 
     # -- helpers -----------------------------------------------------------
     def issue(self, stmt, reason, scope=None, tok=None):
@@ -279,6 +294,8 @@ class Converter:
     def walk(self, stmts, scope):
         prev = None
         for stmt in stmts:
+            if stmt.broken is not None and stmt.body is None:
+                self._broken_statement(stmt, scope)
             if not stmt.words:
                 if stmt.body is not None:
                     raise self.error(stmt, "expecting a declaration")
@@ -288,6 +305,8 @@ class Converter:
                         raise self.error(stmt, "expecting a declaration")
                 prev = stmt
                 continue
+            # ISC reports a statement it cannot start at the last token it read.
+            self._before = prev.end if prev is not None else scope.stmt.open if scope.stmt else None
             self.statement(stmt, scope)
             if stmt.body is not None and stmt.words[0].text.lower() in DECLARATIONS:
                 scope.data["declared"] = True
@@ -295,12 +314,10 @@ class Converter:
 
     def statement(self, stmt, scope):
         first = stmt.words[0]
+        if first.type == "%":
+            return directives.directive(self, stmt, scope)
         word = first.text.lower() if first.type != "STRING" else ""
-        place = DECL_PLACES.get(word)
-        if place is not None:
-            allowed, message = place
-            if scope.kind not in allowed:
-                raise self.error(stmt, self._placement_message(word, scope, message))
+        self._check_place(stmt, scope, word)
         handler = getattr(self, "do_" + word.replace("-", "_"), None) if word else None
         if handler is not None and word not in ("default",):
             return handler(stmt, scope)
@@ -317,9 +334,42 @@ class Converter:
         if first.type == "NAME" and (len(stmt.words) == 1 or stmt.words[1].type == "("):
             # A bare variable reference or function call used as a statement.
             return self.executable(stmt, scope, "eval")
+        raise self.error(stmt, self._unexpected(scope))
+
+    def not_a_statement(self, stmt, scope):
+        """The error for an ISC keyword used where its statement does not belong.
+
+        ISC's parser gives up on such a keyword before reading it, so the place it
+        reports is the last token read: the end of the previous statement or the
+        '{' opening the block (keama's groupsubnetif test)."""
+        before = self._before
+        first = stmt.words[0]
+        tok = before if before is not None and before.file == first.file else first
+        return self.error(stmt, self._unexpected(scope), tok)
+
+    @staticmethod
+    def _unexpected(scope):
         if scope.data.get("declared"):
-            raise self.error(stmt, "expecting a declaration")
-        raise self.error(stmt, "expecting a parameter or declaration")
+            return "expecting a declaration"
+        return "expecting a parameter or declaration"
+
+    def _check_place(self, stmt, scope, word):
+        place = DECL_PLACES.get(word)
+        if place is not None:
+            allowed, message = place
+            if scope.kind not in allowed:
+                raise self.error(stmt, self._placement_message(word, scope, message))
+
+    def _broken_statement(self, stmt, scope):
+        """A statement cut short by a lexical error: the checks ISC makes on the
+        words before the error come first, then the error."""
+        if stmt.words and stmt.words[0].type != "STRING":
+            word = stmt.words[0].text.lower()
+            self._check_place(stmt, scope, word)
+            check = PARTIAL_CHECKS.get(word)
+            if check is not None:
+                getattr(self, check)(stmt, scope)
+        raise stmt.broken
 
     def _placement_message(self, word, scope, message):
         if word == "range6" and self.family == 4:
@@ -341,7 +391,7 @@ class Converter:
             if os.path.exists(path):
                 with open(path, encoding="latin-1") as fh:
                     text = fh.read()
-                self.walk(grammar.parse_text(text, path), scope)
+                self._walk_file(text, path, scope)
                 return
         raise self.error(stmt, f"Can't open {name}: No such file or directory")
 
@@ -602,7 +652,7 @@ class Converter:
 
     def do_interface(self, stmt, scope):
         if scope.kind not in ("subnet", "shared-network"):
-            raise self.error(stmt, "expecting a parameter or declaration")
+            raise self.not_a_statement(stmt, scope)
         cur = Cursor(stmt.words, stmt, 1)
         name = cur.name_or_string("expecting an interface name")
         if "interface" in scope.entries:
@@ -665,7 +715,7 @@ class Converter:
 
     def do_match(self, stmt, scope):
         if scope.kind != "class":
-            raise self.error(stmt, "expecting a parameter or declaration")
+            raise self.not_a_statement(stmt, scope)
         cur = Cursor(stmt.words, stmt, 1)
         if cur.accept("if"):
             if scope.data["match_if"] is not None:
@@ -688,7 +738,7 @@ class Converter:
 
     def do_spawn(self, stmt, scope):
         if scope.kind != "class":
-            raise self.error(stmt, "expecting a parameter or declaration")
+            raise self.not_a_statement(stmt, scope)
         cur = Cursor(stmt.words, stmt, 1)
         cur.expect("with")
         if scope.data["match"] is not None or scope.data["spawn"] is not None:
@@ -701,10 +751,11 @@ class Converter:
             return self.issue(stmt, "lease limits have no Kea equivalent", scope)
         raise self.error(stmt, "expecting a parameter or declaration")
 
-    def do_subclass(self, stmt, scope):
+    def _superclass(self, stmt, scope, cur=None):
+        """Read a subclass's class name and return that superclass's scope."""
         if scope.inside("class"):
             raise self.error(stmt, "class declarations not allowed here.")
-        cur = Cursor(stmt.words, stmt, 1)
+        cur = cur or Cursor(stmt.words, stmt, 1)
         tok = cur.peek()
         if tok is None or tok.type != "STRING":
             raise self.error(stmt, "Expecting class name", tok)
@@ -714,6 +765,12 @@ class Converter:
             raise self.error(stmt, f"no class named {super_name}")
         if sup.data["match"] is None:
             raise self.error(stmt, f"found class name {super_name} but it is not a suitable superclass")
+        return sup
+
+    def do_subclass(self, stmt, scope):
+        cur = Cursor(stmt.words, stmt, 1)
+        sup = self._superclass(stmt, scope, cur)
+        super_name = sup.name
         selector, _ = cur.string_or_hex()
         cur.expect_end()
         # keama numbers subclasses with one counter for the whole file.
@@ -784,6 +841,9 @@ class Converter:
         if not d.kea_known and not d.user:
             return self.issue(stmt, f"Kea 2.2 has no definition for option {d.name} ({d.code}); "
                               "add an option-def", scope)
+        if self.reg.spaces[d.isc_space].kea_unknown:
+            return self.issue(stmt, f"option space {d.isc_space} is unknown to Kea (keama directive)",
+                              scope)
         entry = option_data(d, value, always_send)
         if scope.kind == "exec":
             return self.issue(stmt, "option set inside a conditional", scope.parent or scope)
@@ -1070,8 +1130,12 @@ class Converter:
             sid["identifier"] = cur.hexbytes().hex()
         cur.expect_end()
         self.server_id = sid
-        if self.family == 4:
-            self.issue(stmt, "server-duid is a DHCPv6 setting (dhcpd -4 ignores it)", scope)
+        if self.family == 4 and self.v4_server_duid is None:
+            # keama -4 refuses server-duid (a DHCPv6 statement) as a statement it
+            # does not know, at its line. The keama corpus also wants the statement's
+            # own errors and a second server-duid reported first, so the refusal is
+            # raised once the file has been read.
+            self.v4_server_duid = self.error(stmt, self._unexpected(scope))
 
     def do_db_time_format(self, stmt, scope):
         self.issue(stmt, "db-time-format: Kea lease files store Unix times", scope)
@@ -1261,8 +1325,8 @@ class Converter:
                 if d not in defs:
                     defs.append(d)
                 continue
-            if not d.user:
-                continue  # a vendor space mapped later onto one Kea already defines
+            if not d.user or self.reg.spaces[d.isc_space].kea_defines:
+                continue  # Kea defines it (a vendor space it knows, a keama directive)
             entry = option_def_entry(d)
             if d.encapsulate:
                 entry["encapsulate"] = self.reg.kea_space_of(d.encapsulate)

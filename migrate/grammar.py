@@ -28,6 +28,7 @@ class Stmt:
     open: object = None
     file: str = ""
     text: str = ""
+    broken: SourceError = None   # set when the file's lexical error cut this statement short
 
     @property
     def line(self):
@@ -105,13 +106,38 @@ class _Feed:
 
     ``option x code 1 = { boolean, text };`` is the one place where ``{ }`` is not a
     block, so braces that follow ``code N =`` stay inside the run of words.
+
+    At the lexer's ERROR token the feed closes what is open (the statement being
+    read, then each block) with tokens whose value is None, so the parse ends with
+    the statements read so far and the cut ones marked ``broken``.
     """
 
     def __init__(self, toks):
         self._toks = toks
         self._i = 0
+        self._depth = 0
+        self._last = None
+        self._closing = None
+        self.error = None
 
     def token(self):
+        if self._closing is not None:
+            return self._closing.pop(0) if self._closing else None
+        tok = self._next()
+        if tok is not None:
+            self._last = tok.type
+        return tok
+
+    def _close(self, err_tok):
+        self.error = err_tok.value
+        closers = [";"] if self._last == "WORDS" else []
+        closers += ["}"] * self._depth
+        self._closing = [_PlyTok(c, _lexer.Token(c, None, err_tok.line, err_tok.col, err_tok.start,
+                                                 err_tok.end, True, err_tok.file), err_tok)
+                         for c in closers]
+        return self._closing.pop(0) if self._closing else None
+
+    def _next(self):
         toks = self._toks
         n = len(toks)
         i = self._i
@@ -121,7 +147,11 @@ class _Feed:
         if tok.type in ";{}":
             self._i = i + 1
             _state.last_line = tok.line
+            self._depth += (tok.type == "{") - (tok.type == "}")
             return _PlyTok(tok.type, tok, tok)
+        if tok.type == "ERROR":
+            self._i = n
+            return self._close(tok)
         start = i
         record = 0
         while i < n:
@@ -134,7 +164,7 @@ class _Feed:
             elif t == "{" and i - start >= 3 and toks[i - 1].type == "=" \
                     and toks[i - 3].type == "NAME" and toks[i - 3].value.lower() == "code":
                 record = 1
-            elif t in ";{}":
+            elif t in ";{}" or t == "ERROR":
                 break
             i += 1
         self._i = i
@@ -142,8 +172,19 @@ class _Feed:
         return _PlyTok("WORDS", toks[start:i], toks[start])
 
 
-def parse_text(text, filename):
-    """Parse ``text`` into a list of :class:`Stmt` with source text attached."""
+@dataclass(slots=True)
+class Parsed:
+    """A file's statements and the lexical error that ended it early, if any."""
+
+    stmts: list
+    error: SourceError = None
+
+
+def parse(text, filename):
+    """Parse ``text`` into :class:`Stmt` objects with source text attached.
+
+    A lexical error does not raise here: the statements before it are returned with
+    it, so that the caller interprets them first, as ISC's parser does."""
     global _PARSER
     if _PARSER is None:
         import sys
@@ -152,15 +193,26 @@ def parse_text(text, filename):
     _state.filename = filename
     _state.last_line = 1
     toks = list(_lexer.tokenize(text, filename))
-    stmts = _PARSER.parse(lexer=_Feed(toks), tokenfunc=None) if toks else []
-    _attach(stmts, text, filename)
-    return stmts
+    feed = _Feed(toks)
+    stmts = _PARSER.parse(lexer=feed, tokenfunc=None) if toks else []
+    _attach(stmts, text, filename, feed.error)
+    return Parsed(stmts, feed.error)
 
 
-def _attach(stmts, text, filename):
+def parse_text(text, filename):
+    """Parse ``text`` into a list of :class:`Stmt`; a lexical error raises."""
+    parsed = parse(text, filename)
+    if parsed.error is not None:
+        raise parsed.error
+    return parsed.stmts
+
+
+def _attach(stmts, text, filename, error):
     for s in stmts:
         s.file = filename
         first = s.words[0].start if s.words else (s.open or s.end).start
         s.text = text[first:s.end.end]
+        if s.end.value is None:
+            s.broken = error
         if s.body is not None:
-            _attach(s.body, text, filename)
+            _attach(s.body, text, filename, error)

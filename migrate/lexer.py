@@ -5,7 +5,9 @@ Tokens are ISC's: quoted strings, decimal numbers, names (letters, digits, ``-``
 sequences of these; the statement parser glues them back together, using each
 token's ``ws`` flag (whitespace before it) the way ISC's ``next_raw_token`` does
 for IPv6 literals. Keywords are not reserved here because ISC reserves them only
-where the grammar expects one (``host server { }`` is legal).
+where the grammar expects one (``host server { }`` is legal). ``%`` is one token:
+at the start of a statement it opens a keama directive, elsewhere it is modulo.
+A lexical error does not raise: it becomes a final ERROR token (see tokenize()).
 """
 import re
 
@@ -32,18 +34,6 @@ def t_newline(t):
 def t_comment(t):
     r"\#[^\n]*"
     t.lexer.comments.append((t.lexer.lineno, t.value[1:].strip()))
-
-
-def t_percent_directive(t):
-    r"%[^;\n]*;?"
-    # A line starting with '%' (keama's directives) is skipped by dhcpd; elsewhere
-    # '%' is the modulo operator.
-    line_head = t.lexer.lexdata[t.lexer.line_start + 1:t.lexpos]
-    if line_head.strip():
-        t.lexer.lexpos = t.lexpos + 1
-        t.type = t.value = "%"
-        return t
-    return None
 
 
 def t_STRING(t):
@@ -144,15 +134,21 @@ def tokenize(text, filename):
     lexer = make_lexer(filename)
     lexer.input(text)
     prev_end = -1
-    for t in lexer:
-        kind = t.type
-        if kind == "STRING":
-            end = lexer.lexpos
-        else:
-            value = t.value
-            end = t.lexpos + len(value)
-            if kind == "NAME" and (value[0] in "0123456789-") and _DECIMAL.match(value):
-                kind = "NUMBER"
-        yield Token(kind, t.value, t.lineno, t.lexpos - lexer.line_start, t.lexpos, end,
-                    t.lexpos != prev_end, filename)
-        prev_end = end
+    try:
+        for t in lexer:
+            kind = t.type
+            if kind == "STRING":
+                end = lexer.lexpos
+            else:
+                value = t.value
+                end = t.lexpos + len(value)
+                if kind == "NAME" and (value[0] in "0123456789-") and _DECIMAL.match(value):
+                    kind = "NUMBER"
+            yield Token(kind, t.value, t.lineno, t.lexpos - lexer.line_start, t.lexpos, end,
+                        t.lexpos != prev_end, filename)
+            prev_end = end
+    except SourceError as err:
+        # ISC's parser reads tokens on demand, so what precedes a bad token is
+        # interpreted (and may fail) first: the error ends the stream as a token.
+        pos = lexer.lexpos
+        yield Token("ERROR", err, err.line, err.col, pos, pos, True, filename)

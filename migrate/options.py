@@ -51,6 +51,7 @@ class OptionDef:
     kea_known: bool = True
     record_types: list = field(default_factory=list)
     encapsulate: str = ""
+    dynamic: bool = False  # defined in the file: keama directives may rename or redefine it
 
 
 @dataclass(slots=True)
@@ -61,6 +62,9 @@ class Space:
     code_width: int = 1
     length_width: int = 1
     vendor: int = 0        # enterprise number when it is a vendor space
+    dynamic: bool = False  # declared in the file (a keama directive may rename it)
+    kea_defines: bool = False  # keama directive: Kea knows its options (no option-def)
+    kea_unknown: bool = False  # keama directive: Kea does not know this space
 
 
 class OptionRegistry:
@@ -98,7 +102,7 @@ class OptionRegistry:
         universe = 6 if self.family == 6 else 4
         cw = code_width or (2 if universe == 6 else 1)
         lw = length_width or (2 if universe == 6 else 1)
-        self.spaces[name] = Space(name, name, universe, cw, lw)
+        self.spaces[name] = Space(name, name, universe, cw, lw, dynamic=True)
         return self.spaces[name]
 
     def define(self, space, name, code, fmt, kea_type, array, record_types, encapsulate, tok):
@@ -120,7 +124,7 @@ class OptionRegistry:
                     self._adopt_standard(d)
         std = isc_options.kea_std_options().get((kea_space, code))
         d = OptionDef(space, name, code, fmt, kea_space, name, kea_type, array, True,
-                      True, record_types, encapsulate)
+                      True, record_types, encapsulate, dynamic=True)
         if std is not None and (std["name"] == name or space not in ("dhcp", "dhcp6")):
             self._adopt_standard(d)
         self.defs[(space, name)] = d
@@ -216,6 +220,20 @@ def _atom_type(cur, family):
         fmt, kt = SIMPLE_TYPES[word]
         return fmt, kt, False, [], ""
     raise cur.error(f"unknown data type {tok.text if tok else ''}".rstrip(), tok)
+
+
+def format_type(fmt):
+    """Kea (type, array, record-types) of an ISC format string (keama's
+    ``code N = "FORMAT"`` directive); None when Kea has no such type."""
+    if "E" in fmt:
+        return None
+    atoms, repeat = _split_fmt(fmt)
+    types = [LETTER_TYPES.get(a[0]) for a in atoms]
+    if not atoms or None in types:
+        return None
+    if len(atoms) == 1:
+        return types[0], repeat or atoms[0][0] == "D", []
+    return "record", repeat, types
 
 
 # -- values --------------------------------------------------------------------

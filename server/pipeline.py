@@ -40,8 +40,32 @@ class PipelineBase:
         # leases that reached storage.
         self.ncr_queue = []
         self.debug = self.log.isEnabledFor(logging.DEBUG)
-        self.receive_drop = f"pkt{self.family}-receive-drop"
-        self.subnet_select = f"subnet{self.family}_select"
+        n = self.family
+        self.receive_drop = f"pkt{n}-receive-drop"
+        self.subnet_select = f"subnet{n}_select"
+        self._committed_hook, self._send_hook = f"leases{n}_committed", f"pkt{n}_send"
+        self._query_arg, self._response_arg = f"query{n}", f"response{n}"
+
+    def send_hooks(self, ex, resp, leases):
+        """leasesN_committed (after the burst's commit), then pktN_send; returns
+        the response to send, or None when a callout dropped it."""
+        hooks, n = self.hooks, self.family
+        query_arg, response_arg = self._query_arg, self._response_arg
+        if ex.committed_hook and hooks.has(self._committed_hook):
+            handle = hooks.call(self._committed_hook, {
+                query_arg: ex.query, response_arg: resp, f"leases{n}": leases,
+                f"deleted_leases{n}": list(ex.deleted)})
+            if handle.status == DROP:
+                return None
+        if resp is None:
+            return None
+        if hooks.has(self._send_hook):
+            handle = hooks.call(self._send_hook, {query_arg: ex.query, response_arg: resp,
+                                                  f"subnet{n}": ex.subnet})
+            if handle.status == DROP:
+                return None
+            resp = handle.arguments[response_arg]
+        return resp
 
     def bump(self, name, delta=1):
         counts = self.counts

@@ -923,22 +923,10 @@ class Pipeline4(PipelineBase):
             return data
 
     def send(self, ex):
-        q, resp, hooks = ex.query, ex.response, self.hooks
-        if ex.committed_hook and hooks.has("leases4_committed"):
-            handle = hooks.call("leases4_committed", {
-                "query4": q, "response4": resp,
-                "leases4": [ex.lease] if ex.lease is not None else [],
-                "deleted_leases4": list(ex.deleted)})
-            if handle.status == H.DROP:
-                return None
+        q, hooks = ex.query, self.hooks
+        resp = self.send_hooks(ex, ex.response, [ex.lease] if ex.lease is not None else [])
         if resp is None:
             return None
-        if hooks.has("pkt4_send"):
-            handle = hooks.call("pkt4_send", {"query4": q, "response4": resp,
-                                              "subnet4": ex.subnet})
-            if handle.status == H.DROP:
-                return None
-            resp = handle.arguments["response4"]
         relay_port = 0
         if ex.rai and RAI_RELAY_PORT in ex.rai and q.giaddr != ZERO:
             relay_port = ex.incoming.src_port

@@ -950,21 +950,10 @@ class Pipeline6(PipelineBase):
 
     # --- phase 3: after the commit -------------------------------------------------
     def send(self, ex):
-        q, resp, hooks = ex.query, ex.response, self.hooks
-        if ex.committed_hook and hooks.has("leases6_committed"):
-            handle = hooks.call("leases6_committed", {
-                "query6": q, "response6": resp, "leases6": list(ex.leases),
-                "deleted_leases6": list(ex.deleted)})
-            if handle.status == H.DROP:
-                return None
+        q, hooks = ex.query, self.hooks
+        resp = self.send_hooks(ex, ex.response, list(ex.leases))
         if resp is None:
             return None
-        if hooks.has("pkt6_send"):
-            handle = hooks.call("pkt6_send", {"query6": q, "response6": resp,
-                                              "subnet6": ex.subnet})
-            if handle.status == H.DROP:
-                return None
-            resp = handle.arguments["response6"]
         # kea-dhcp6 keeps a message's options in a multimap by code, so they go
         # out in code order (stable among equal codes): do the same.
         resp.options.sort(key=_code)

@@ -1,4 +1,6 @@
 """Builders for in-process server tests: a small model, client packets, a clock."""
+import json
+import logging
 import socket
 import struct
 
@@ -92,3 +94,48 @@ def dora(pipe, hw, **kw):
 
 def u32(data):
     return struct.unpack("!I", data)[0]
+
+
+class LogLines(list):
+    """Debug lines written to ``logger`` inside the block, whatever the logging
+    configuration of the process (another test may have stopped propagation)."""
+
+    def __init__(self, logger):
+        super().__init__()
+        self.logger = logger
+        self.handler = logging.Handler(logging.DEBUG)
+        self.handler.emit = lambda record: self.append(record.getMessage())
+
+    def __enter__(self):
+        self.level = self.logger.level
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+        return False
+
+
+class NcrSocket:
+    """Stands in for the socket an NcrSender writes NameChangeRequests to."""
+
+    def __init__(self):
+        self.sent = []
+
+    def sendto(self, data, dest):
+        self.sent.append(data)
+        return len(data)
+
+    def fileno(self):
+        return -1
+
+    def close(self):
+        pass
+
+    def take(self):
+        """The NCRs sent since the last call, as dicts (the 2-byte length cut)."""
+        out = [json.loads(data[2:]) for data in self.sent]
+        self.sent.clear()
+        return out

@@ -1,6 +1,5 @@
 """Client classification in the DHCPv4 server: Kea configs through the real
 pipeline (kea_tools.classify.Classifier), with injected sockets."""
-import logging
 
 from kea_tools.codec.option import Option
 from kea_tools.codec.v4 import Packet4
@@ -12,7 +11,7 @@ from kea_tools.server.pipeline4 import Pipeline4
 from kea_tools.server.stats import Statistics
 
 from tests.e2e.netns import netlab, two_hosts  # noqa: F401  (fixtures)
-from tests.server.helpers import SERVER, Clock, exchange, incoming, mac, packet
+from tests.server.helpers import SERVER, Clock, LogLines, exchange, incoming, mac, packet
 
 PHONE = Option(60, b"phone\0\0")  # dhcpcd-style trailing NULs
 
@@ -41,28 +40,6 @@ def server(sec):
 def offer(pipe, hw, **kw):
     replies, _ = exchange(pipe, packet(1, hw, **kw))
     return replies[0] if replies else None
-
-
-class LogLines(list):
-    """Debug lines written to ``logger`` inside the block, whatever the logging
-    configuration of the process (another test may have stopped propagation)."""
-
-    def __init__(self, logger):
-        super().__init__()
-        self.logger = logger
-        self.handler = logging.Handler(logging.DEBUG)
-        self.handler.emit = lambda record: self.append(record.getMessage())
-
-    def __enter__(self):
-        self.level = self.logger.level
-        self.logger.setLevel(logging.DEBUG)
-        self.logger.addHandler(self.handler)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.level)
-        return False
 
 
 def classes_of(pipe, hw, **kw):

@@ -14,28 +14,14 @@ from kea_tools.server.model import ip_to_int
 from kea_tools.server.leasetable import LeaseTable
 from kea_tools.server.pipeline4 import Pipeline4
 from kea_tools.server.stats import Statistics
-from tests.server.helpers import SERVER, Clock, dora, exchange, mac, packet, server, subnet
+from tests.server.helpers import (SERVER, Clock, NcrSocket, dora, exchange, mac, packet, server,
+                                  subnet)
 
 
-class FakeSocket:
-    def __init__(self):
-        self.sent = []
-
-    def sendto(self, data, dest):
-        self.sent.append(data)
-        return len(data)
-
-    def fileno(self):
-        return -1
-
-    def close(self):
-        pass
-
+class FakeSocket(NcrSocket):
     def ncrs(self):
-        out = [json.loads(data[2:]) for data in self.sent]
-        self.sent.clear()
         return [(n["change-type"], n["fqdn"], n["ip-address"], n["forward-change"],
-                 n["reverse-change"]) for n in out]
+                 n["reverse-change"]) for n in self.take()]
 
 
 def stored(pipe, address):

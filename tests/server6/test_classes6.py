@@ -1,10 +1,10 @@
 """Client classification in the DHCPv6 server: Kea configs through the real
 pipeline (kea_tools.classify.Classifier), with injected sockets."""
-import logging
 import struct
 
 from kea_tools.codec.option import Option
 
+from tests.server.helpers import LogLines
 from tests.server6.helpers import (SOLICIT, addresses, config, duid, exchange, ia_na, message,
                                    one, oro, relayed, server)
 
@@ -13,28 +13,6 @@ def vendor_class(*texts, enterprise=4491):
     """Option 16 (RFC 8415 section 21.16): enterprise number, length-prefixed data."""
     return Option(16, struct.pack("!I", enterprise)
                   + b"".join(struct.pack("!H", len(t)) + t for t in texts))
-
-
-class LogLines(list):
-    """Debug lines written to ``logger`` inside the block, whatever the logging
-    configuration of the process (another test may have stopped propagation)."""
-
-    def __init__(self, logger):
-        super().__init__()
-        self.logger = logger
-        self.handler = logging.Handler(logging.DEBUG)
-        self.handler.emit = lambda record: self.append(record.getMessage())
-
-    def __enter__(self):
-        self.level = self.logger.level
-        self.logger.setLevel(logging.DEBUG)
-        self.logger.addHandler(self.handler)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.level)
-        return False
 
 
 def classes_of(pipe, client, *options, **kw):

@@ -1,6 +1,5 @@
 """DDNS in the DHCPv6 pipeline: option 39 answers, names on IA_NA leases and the
 NCRs queued for kea-dhcp-ddns (in-process, a fake socket stands in for D2)."""
-import json
 
 from kea_tools.config import build
 from kea_tools.leases import open_backend
@@ -11,30 +10,15 @@ from kea_tools.server.model import ip6_to_int
 from kea_tools.server.leasetable import LeaseTable6
 from kea_tools.server.pipeline6 import Pipeline6
 from kea_tools.server.stats import Statistics
+from tests.server.helpers import NcrSocket
 from tests.server6.helpers import (DECLINE, RELEASE, RENEW, REQUEST, SERVER_DUID, SOLICIT,
                                    Clock, addresses, config, exchange, ia_na, ia_pd, iaaddr,
                                    iaprefix, message, one, prefixes, sarr, server)
 
 
-class FakeSocket:
-    def __init__(self):
-        self.sent = []
-
-    def sendto(self, data, dest):
-        self.sent.append(data)
-        return len(data)
-
-    def fileno(self):
-        return -1
-
-    def close(self):
-        pass
-
+class FakeSocket(NcrSocket):
     def ncrs(self):
-        out = [json.loads(data[2:]) for data in self.sent]
-        self.sent.clear()
-        return [(n["change-type"], n["fqdn"], n["ip-address"], n["lease-expires-on"])
-                for n in out]
+        return [(n["change-type"], n["fqdn"], n["ip-address"], n["lease-expires-on"]) for n in self.take()]
 
 
 def stored(pipe, address):

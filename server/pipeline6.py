@@ -950,7 +950,7 @@ class Pipeline6(PipelineBase):
 
     # --- phase 3: after the commit -------------------------------------------------
     def send(self, ex):
-        q, hooks = ex.query, self.hooks
+        hooks = self.hooks
         resp = self.send_hooks(ex, ex.response, list(ex.leases))
         if resp is None:
             return None

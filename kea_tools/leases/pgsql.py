@@ -109,7 +109,7 @@ class PgsqlBackend(LeaseBackend):
         self._wait = spec.get("reconnect-wait-time", 1000) / 1000.0
         self.table = f"lease{family}"
         cols = _COLS[family]
-        select = [f"extract(epoch from expire)::bigint" if c == "expire" else c for c in cols]
+        select = ["extract(epoch from expire)::bigint" if c == "expire" else c for c in cols]
         self._select = f"SELECT {', '.join(select)} FROM {self.table}"
         marks = ", ".join("to_timestamp(%s)" if c == "expire" else "%s" for c in cols)
         self._template = f"({marks})"

@@ -4,7 +4,6 @@ expression equals ours (as a hex literal), and Kea's EVAL_RESULT log lines say
 whether it does. Boolean expressions are compared directly, evaluation failures
 with Kea's logged errors."""
 import re
-import time
 
 import pytest
 
@@ -182,8 +181,6 @@ BOOLS6 = [
 
 
 def _packets6():
-    from kea_tools.codec.v6 import Packet6, Relay6
-    from kea_tools.codec.option import Option, OptionList
     from tests.classify.packets import relayed, tlv6, v6
     iaaddr = bytes.fromhex("20010db8000100000000000000000042") + bytes(8)
     vclass = (4491).to_bytes(4, "big") + b"".join(

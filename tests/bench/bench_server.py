@@ -10,11 +10,8 @@ a veth; the table shows DORA/s achieved and drops for each, and their ratio.
 Needs root, perfdhcp and kea-dhcp4 (Debian kea-dhcp4-server). Everything runs in
 namespaces this script creates and removes.
 """
-import argparse
 import json
 import os
-import re
-import signal
 import sys
 import time
 from pathlib import Path
@@ -22,11 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tabulate import tabulate  # noqa: E402
-
+from tests.bench.perfdhcp_bench import PERF_EXTRA, arguments, print_table, run_rates  # noqa: E402
 from tests.e2e.netns import NetLab  # noqa: E402
-
-PERF_EXTRA = os.environ.get("BENCH_PERFDHCP_ARGS", "").split()
 # A /8: 30 s at 9,000/s needs 270,000 addresses (perfdhcp clients never repeat).
 POOL = ("10.1.0.0", "10.255.255.250")
 
@@ -88,31 +82,13 @@ def start(lab, ns, which, tmp, backend):
 
 
 def perf(ns, rate, duration):
-    out = ns.run(["perfdhcp", "-4", *PERF_EXTRA, "-r", str(rate), "-p", str(duration), "-R", "1000000",
-                  "-l", "10.0.0.2", "10.0.0.1"], check=False, timeout=duration + 60).stdout
-    sent = [int(x) for x in re.findall(r"sent packets: (\d+)", out)]
-    recv = [int(x) for x in re.findall(r"received packets: (\d+)", out)]
-    rate_m = re.search(r"Rate: ([\d.]+) 4-way", out)
-    achieved = float(rate_m.group(1)) if rate_m else 0.0
-    drops = 100.0 * (1 - (recv[1] / sent[0])) if sent and sent[0] else 100.0
-    return achieved, drops, out
+    return ns.run(["perfdhcp", "-4", *PERF_EXTRA, "-r", str(rate), "-p", str(duration),
+                   "-R", "1000000", "-l", "10.0.0.2", "10.0.0.1"], check=False,
+                  timeout=duration + 60).stdout
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rates", default="2000,5000,9000")
-    ap.add_argument("--duration", type=int, default=30)
-    ap.add_argument("--backend", default="memfile", choices=("memfile", "sqlite", "postgresql"))
-    ap.add_argument("--only", choices=("keactl", "kea"))
-    ap.add_argument("--verbose", action="store_true")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        raise SystemExit("needs root (network namespaces)")
-    rates = [int(r) for r in args.rates.split(",")]
-    # SIGTERM unwinds like Ctrl-C, so the namespaces and daemons are removed.
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
-    servers = [args.only] if args.only else ["keactl", "kea"]
-    rows = []
+    args = arguments(__doc__.splitlines()[0], "2000,5000,9000")
     bridge = None
     with NetLab() as lab:
         srv, cli = lab.namespace("srv"), lab.namespace("cli")
@@ -121,30 +97,19 @@ def main():
         lab.veth(srv, "s0", cli, "c0")
         srv.add_address("s0", "10.0.0.1/8")
         cli.add_address("c0", "10.0.0.2/8")
-        for rate in rates:
-            row = [rate]
-            for which in servers:
-                tmp = lab.tmp / f"{which}-{rate}"
-                proc = start(lab, srv, which, tmp, args.backend)
-                achieved, drops, out = perf(cli, rate, args.duration)
+
+        def run_one(which, rate):
+            proc = start(lab, srv, which, lab.tmp / f"{which}-{rate}", args.backend)
+            try:
+                return perf(cli, rate, args.duration)
+            finally:
                 proc.stop()
-                if args.verbose:
-                    print(out)
-                row += [f"{achieved:.0f}", f"{drops:.2f}%"]
-            if len(servers) == 2:
-                row.append(f"{float(row[1]) / max(float(row[3]), 1):.2f}")
-            rows.append(row)
-            print(f"rate {rate}: {row[1:]}", flush=True)
+        rows = run_rates(args, run_one)
     if bridge is not None:
         bridge.terminate()
         bridge.wait(10)
-    headers = ["offered DORA/s"]
-    for which in servers:
-        headers += [f"{which} DORA/s", f"{which} drops"]
-    if len(servers) == 2:
-        headers.append("keactl/kea")
-    print(f"\n{args.backend}, {args.duration} s per run, perfdhcp 2.2 in a namespace:\n")
-    print(tabulate(rows, headers, tablefmt="github"))
+    print_table(args, rows, "DORA", f"{args.backend}, {args.duration} s per run, "
+                                    "perfdhcp 2.2 in a namespace")
 
 
 if __name__ == "__main__":

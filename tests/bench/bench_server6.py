@@ -12,11 +12,8 @@ shows SARR/s achieved and drops for each, and their ratio. ``--pd`` asks for
 prefixes (-e prefix-only) instead of addresses. Needs root, perfdhcp and
 kea-dhcp6. Everything runs in namespaces this script creates and removes.
 """
-import argparse
 import json
 import os
-import re
-import signal
 import sys
 import time
 from pathlib import Path
@@ -24,11 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tabulate import tabulate  # noqa: E402
-
+from tests.bench.perfdhcp_bench import PERF_EXTRA, arguments, print_table, run_rates  # noqa: E402
 from tests.e2e.netns import NetLab  # noqa: E402
-
-PERF_EXTRA = os.environ.get("BENCH_PERFDHCP_ARGS", "").split()
 
 
 def dhcp6_config(tmp, backend):
@@ -74,59 +68,30 @@ def start(ns, which, tmp, backend):
 
 def perf(ns, rate, duration, pd):
     mode = ["-e", "prefix-only"] if pd else []
-    out = ns.run(["perfdhcp", "-6", *mode, *PERF_EXTRA, "-r", str(rate), "-p", str(duration),
-                  "-R", "1000000", "-l", "c0", "all"], check=False, timeout=duration + 60).stdout
-    sent = [int(x) for x in re.findall(r"sent packets: (\d+)", out)]
-    recv = [int(x) for x in re.findall(r"received packets: (\d+)", out)]
-    rate_m = re.search(r"Rate: ([\d.]+) 4-way", out)
-    achieved = float(rate_m.group(1)) if rate_m else 0.0
-    drops = 100.0 * (1 - (recv[1] / sent[0])) if len(recv) > 1 and sent and sent[0] else 100.0
-    return achieved, drops, out
+    return ns.run(["perfdhcp", "-6", *mode, *PERF_EXTRA, "-r", str(rate), "-p", str(duration),
+                   "-R", "1000000", "-l", "c0", "all"], check=False,
+                  timeout=duration + 60).stdout
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rates", default="1000,3000,5000")
-    ap.add_argument("--duration", type=int, default=30)
-    ap.add_argument("--backend", default="memfile", choices=("memfile", "sqlite", "postgresql"))
-    ap.add_argument("--only", choices=("keactl", "kea"))
-    ap.add_argument("--pd", action="store_true", help="delegate prefixes instead of addresses")
-    ap.add_argument("--verbose", action="store_true")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        raise SystemExit("needs root (network namespaces)")
-    rates = [int(r) for r in args.rates.split(",")]
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
-    servers = [args.only] if args.only else ["keactl", "kea"]
-    rows = []
+    args = arguments(__doc__.splitlines()[0], "1000,3000,5000", pd=True)
     with NetLab() as lab:
         srv, cli = lab.namespace("srv"), lab.namespace("cli")
         lab.veth(srv, "s0", cli, "c0")
         srv.add_address("s0", "2001:db8:1::1/64")
         cli.link_local("c0")
         srv.link_local("s0")
-        for rate in rates:
-            row = [rate]
-            for which in servers:
-                tmp = lab.tmp / f"{which}-{rate}"
-                proc = start(srv, which, tmp, args.backend)
-                achieved, drops, out = perf(cli, rate, args.duration, args.pd)
+
+        def run_one(which, rate):
+            proc = start(srv, which, lab.tmp / f"{which}-{rate}", args.backend)
+            try:
+                return perf(cli, rate, args.duration, args.pd)
+            finally:
                 proc.stop()
-                if args.verbose:
-                    print(out)
-                row += [f"{achieved:.0f}", f"{drops:.2f}%"]
-            if len(servers) == 2:
-                row.append(f"{float(row[1]) / max(float(row[3]), 1):.2f}")
-            rows.append(row)
-            print(f"rate {rate}: {row[1:]}", flush=True)
-    headers = ["offered SARR/s"]
-    for which in servers:
-        headers += [f"{which} SARR/s", f"{which} drops"]
-    if len(servers) == 2:
-        headers.append("keactl/kea")
+        rows = run_rates(args, run_one)
     what = "IA_PD" if args.pd else "IA_NA"
-    print(f"\n{args.backend}, {what}, {args.duration} s per run, perfdhcp 2.2 -6 in a namespace:\n")
-    print(tabulate(rows, headers, tablefmt="github"))
+    print_table(args, rows, "SARR", f"{args.backend}, {what}, {args.duration} s per run, "
+                                    "perfdhcp 2.2 -6 in a namespace")
 
 
 if __name__ == "__main__":

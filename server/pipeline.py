@@ -45,6 +45,21 @@ class PipelineBase:
         self.subnet_select = f"subnet{n}_select"
         self._committed_hook, self._send_hook = f"leases{n}_committed", f"pkt{n}_send"
         self._query_arg, self._response_arg = f"query{n}", f"response{n}"
+        self._select_hook, self._lease_arg = f"lease{n}_select", f"lease{n}"
+
+    def lease_select(self, ex, result, fake):
+        """leaseN_select: a callout may replace the lease, or refuse it (SKIP or
+        DROP: False)."""
+        if not self.hooks.has(self._select_hook):
+            return True
+        n = self.family
+        handle = self.hooks.call(self._select_hook, {
+            self._query_arg: ex.query, f"subnet{n}": result.subnet, "fake_allocation": fake,
+            self._lease_arg: result.lease})
+        if handle.status in (SKIP, DROP):
+            return False
+        result.lease = handle.arguments[self._lease_arg]
+        return True
 
     def send_hooks(self, ex, resp, leases):
         """leasesN_committed (after the burst's commit), then pktN_send; returns

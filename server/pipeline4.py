@@ -563,17 +563,6 @@ class Pipeline4(PipelineBase):
         self.commit_lease(ex, result)
         return self.make_lease_reply(ex, ACK, result)
 
-    def lease_select(self, ex, result, fake):
-        if not self.hooks.has("lease4_select"):
-            return True
-        handle = self.hooks.call("lease4_select", {
-            "query4": ex.query, "subnet4": result.subnet, "fake_allocation": fake,
-            "lease4": result.lease})
-        if handle.status in (H.SKIP, H.DROP):
-            return False
-        result.lease = handle.arguments["lease4"]
-        return True
-
     def alloc_failed(self, ex, result, nak):
         for name in result.fail_stats:
             self.bump(name)

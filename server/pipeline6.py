@@ -588,17 +588,6 @@ class Pipeline6(PipelineBase):
             self.name_leases(ex, resp, fake)
         return self.finish(ex, resp)
 
-    def lease_select(self, ex, result, fake):
-        if not self.hooks.has("lease6_select"):
-            return True
-        handle = self.hooks.call("lease6_select", {
-            "query6": ex.query, "subnet6": result.subnet, "fake_allocation": fake,
-            "lease6": result.lease})
-        if handle.status in (H.SKIP, H.DROP):
-            return False
-        result.lease = handle.arguments["lease6"]
-        return True
-
     def allocation_failed(self, ex, ia):
         st = self.stats
         sub = ex.subnet

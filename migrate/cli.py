@@ -68,11 +68,16 @@ def _write_atomically(path, text):
 @click.option("--strict", is_flag=True, help="Fail (write nothing) when anything cannot be translated.")
 @click.option("-D", "--isc-defaults", is_flag=True,
               help="Set ISC DHCP's built-in lifetimes (43200/300/86400 s) where none is configured.")
+@click.option("-N", "--subnet-hosts-only", is_flag=True,
+              help="As keama -N: reservations only inside subnets (a host without a fixed "
+                   "address goes into the last declared subnet); a host no subnet takes is "
+                   "left as a comment instead of becoming a global reservation.")
 @click.option("--no-resolve", is_flag=True, help="Do not resolve host names in fixed-address (error instead).")
 @click.option("--d2", "d2_output", type=click.Path(dir_okay=False),
               help="Write key and zone statements as a kea-dhcp-ddns (DhcpDdns) config to this file.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not list untranslated statements on stderr.")
-def conf(dhcpd_conf, family, output, strict, isc_defaults, no_resolve, d2_output, quiet):
+def conf(dhcpd_conf, family, output, strict, isc_defaults, subnet_hosts_only, no_resolve,
+         d2_output, quiet):
     """Convert DHCPD_CONF (ISC dhcpd.conf) to a Kea 2.2 configuration."""
     from kea_tools.migrate.convert import Converter
     from kea_tools.migrate.emit import render
@@ -80,7 +85,8 @@ def conf(dhcpd_conf, family, output, strict, isc_defaults, no_resolve, d2_output
     if not os.path.exists(dhcpd_conf):
         raise UserError(f"{dhcpd_conf}: No such file or directory")
     result = Converter(family, resolve=not no_resolve, isc_defaults=isc_defaults,
-                       d2=bool(d2_output)).convert_file(dhcpd_conf)
+                       d2=bool(d2_output),
+                       subnet_hosts_only=subnet_hosts_only).convert_file(dhcpd_conf)
     issues = result.issues
     if issues and not quiet:
         for issue in issues:

@@ -212,8 +212,13 @@ class Result:
 class Converter:
     """One dhcpd.conf -> Kea conversion (DHCPv4 or DHCPv6)."""
 
-    def __init__(self, family=4, resolve=True, hooks_dir=HOOKS_DIR, isc_defaults=False, d2=False):
+    def __init__(self, family=4, resolve=True, hooks_dir=HOOKS_DIR, isc_defaults=False, d2=False,
+                 subnet_hosts_only=False):
         self.family = family
+        # keama -N: reservations only inside subnets (a host without a fixed
+        # address goes into the last declared subnet); a host no subnet takes is
+        # left as a comment instead of becoming a global reservation.
+        self.subnet_hosts_only = subnet_hosts_only
         self.d2 = d2
         self.isc_defaults = isc_defaults
         self.resolve_names = resolve
@@ -1551,6 +1556,11 @@ class Converter:
                 res["prefixes"] = list(host.data["prefixes"])
                 if subnet is None:
                     subnet = self._subnet_of(host.data["prefixes"][0].split("/")[0])
+            if (subnet is None and self.subnet_hosts_only and not addrs
+                    and not host.data["prefixes"] and self.subnets):
+                # keama -N: "Host reservations without fixed addresses were put
+                # in the last declared subnet".
+                subnet = self.subnets[-1]
             for k, v in host.entries.items():
                 res[k] = v
             if host.options:
@@ -1577,6 +1587,11 @@ class Converter:
                 seen[addr_key] = host.name
             if subnet is not None:
                 subnet.data["reservations"].append(res)
+            elif self.subnet_hosts_only:
+                why = "in no declared subnet (-N keeps reservations inside subnets)"
+                self.issues.append(Issue(host.stmt.file, host.stmt.line, f"host {host.name}: {why}"))
+                global_res.append(Skipped(
+                    res, f"{host.stmt.file}:{host.stmt.line}: not translated: host {why}"))
             else:
                 if addrs:
                     self.issues.append(Issue(host.stmt.file, host.stmt.line,

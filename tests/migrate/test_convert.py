@@ -336,3 +336,20 @@ def test_big_config_is_quick(tmp_path):
     d = dhcp(convert("\n".join(lines)))
     assert sum(len(s.get("reservations", [])) for s in d["subnet4"]) == 2000
     assert time.process_time() - start < 5
+
+
+def test_subnet_hosts_only_is_keamas_minus_n(tmp_path):
+    """Without -N a host in no subnet is a global reservation; with -N (keama's
+    placement) reservations stay inside subnets: an address-less host goes into the
+    last declared subnet, and one with no subnet at all is kept as a comment."""
+    text = ("host lone { hardware ethernet 00:0b:fd:32:e6:fa; }\n")
+    assert dhcp(convert(text))["reservations"][0]["hw-address"] == "00:0b:fd:32:e6:fa"
+    placed = convert(text, subnet_hosts_only=True)
+    assert not dhcp(placed).get("reservations")
+    assert any("lone" in str(issue) for issue in placed.issues)
+    assert "not translated: host in no declared subnet" in render(placed.doc)
+    with_subnets = convert("subnet 10.0.0.0 netmask 255.255.255.0 { }\n"
+                           "subnet 10.0.1.0 netmask 255.255.255.0 { }\n" + text,
+                           subnet_hosts_only=True)
+    last = dhcp(with_subnets)["subnet4"][-1]
+    assert [r["hw-address"] for r in last["reservations"]] == ["00:0b:fd:32:e6:fa"]

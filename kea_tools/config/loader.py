@@ -598,7 +598,7 @@ class _Builder:
                               path + ("subnet",))
         plen = int(len_text)
         address = self.addr(addr_text.strip(), path + ("subnet",))
-        if not 0 < plen <= self.bits:
+        if not 0 <= plen <= self.bits:
             raise ConfigError(f"Invalid prefix length specified for subnet: {plen}",
                               path + ("subnet",))
         shift = self.bits - plen

@@ -103,6 +103,8 @@ REJECTED = [
 ]
 
 ACCEPTED = [
+    (4, '"subnet4": [{"subnet": "0.0.0.0/0", "pools": [{"pool": "10.0.0.1 - 10.0.0.9"}]}]'),
+    (6, '"subnet6": [{"subnet": "::/0", "pools": [{"pool": "2001:db8::1 - 2001:db8::9"}]}]'),
     (4, '"subnet4": [{"subnet": "10.0.0.0/24"},{"subnet": "10.0.0.0/16"}]'),
     (4, '"subnet4": [{"subnet": "10.0.0.5/24"}]'),
     (4, '"renew-timer": 100, "rebind-timer": 50'),

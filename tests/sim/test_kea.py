@@ -10,6 +10,7 @@ option brings the replies back to it.
 """
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -253,3 +254,28 @@ def test_quickstart_without_root(netlab, tmp_path):
     code, report = perf(ns, "-r", 200, "-R", 1000, "-p", 1, "127.0.0.1:6767", prefix=user)
     assert code == 0
     assert_clean(report, "DISCOVER-OFFER", "REQUEST-ACK", sent=200)
+
+
+def test_quickstart6_without_root(netlab, tmp_path):
+    """examples/quickstart6.json, server and perf both unprivileged:
+    keactl serve -c examples/quickstart6.json -p 6547 / keactl perf -6 ... [::1]:6547."""
+    require_program("kea-dhcp6")
+    ns = netlab.namespace("quick6")
+    conf = tmp_path / "quickstart6.json"
+    conf.write_text((ROOT / "examples" / "quickstart6.json").read_text())
+    (tmp_path / "quickstart6").mkdir()
+    assert kea_accepts_file(6, conf)
+    user = unprivileged()
+    proc = ns.popen([*user, sys.executable, ROOT / "bin" / "keactl", "serve", "-c", conf,
+                     "-p", 6547], name="quickstart6")
+    proc.wait_for(lambda: "DHCP6_STARTED" in proc.stderr(), 15, "DHCP6_STARTED")
+    code, report = perf(ns, "-6", "-r", 100, "-R", 1000, "-p", 1, "-e", "address-and-prefix",
+                        "[::1]:6547", prefix=user)
+    assert code == 0
+    assert_clean(report, "SOLICIT-ADVERTISE", "REQUEST-REPLY", sent=100)
+
+
+def kea_accepts_file(family, path):
+    """kea-dhcpN -t on a file (the example must stay a valid Kea config)."""
+    return subprocess.run([f"kea-dhcp{family}", "-t", str(path)], capture_output=True,
+                          timeout=60).returncode == 0

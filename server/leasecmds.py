@@ -238,7 +238,7 @@ def lease_del(fam, daemon, args):
     if lease is None:
         return answer(EMPTY, f"{fam.label} lease not found.")
     write(daemon, delete=[lease])
-    sender = getattr(daemon, "sender", None)
+    sender = daemon.sender
     if update_ddns and sender is not None:
         sender.remove(lease)
     return answer(OK, f"{fam.label} lease deleted.")
@@ -306,7 +306,7 @@ def lease_wipe(fam, daemon, args):
 def lease_resend_ddns(fam, daemon, args):
     """Queue the lease's DNS add again (Kea's texts and checks, in its order)."""
     address = address_arg(fam, arguments(args))
-    sender = getattr(daemon, "sender", None)
+    sender = daemon.sender
     if sender is None:
         raise CommandError("DDNS updating is not enabled")
     lease = daemon.leases.by_addr.get(address)

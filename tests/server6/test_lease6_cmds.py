@@ -11,6 +11,7 @@ class FakeDaemon:
     """What the commands read from a daemon."""
 
     family = 6
+    sender = None  # no DDNS
 
     def __init__(self, section=None):
         section = section or config()

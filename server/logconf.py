@@ -140,7 +140,10 @@ class _UnflushedStream(logging.StreamHandler):
             super().close()
 
 
-class _UnflushedFile(logging.FileHandler):
+class _Unflushed:
+    """Kea's "flush": false: records reach the file when the stream's buffer
+    fills or the handler closes, not after each one."""
+
     def flush(self):
         pass
 
@@ -154,18 +157,12 @@ class _UnflushedFile(logging.FileHandler):
         super().close()
 
 
-class _UnflushedRotating(logging.handlers.RotatingFileHandler):
-    def flush(self):
-        pass
+class _UnflushedFile(_Unflushed, logging.FileHandler):
+    pass
 
-    def close(self):
-        self.acquire()
-        try:
-            if self.stream is not None:
-                self.stream.flush()
-        finally:
-            self.release()
-        super().close()
+
+class _UnflushedRotating(_Unflushed, logging.handlers.RotatingFileHandler):
+    pass
 
 
 def _stream(stream, flush):
